@@ -1,0 +1,67 @@
+"""The ``platformctl`` command line: one Typer app, one module per command group.
+
+Exit codes: 0 success, 1 a check found violations, 2 bad input or usage. Bad input prints one
+line per problem; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from .errors import EXIT_BAD_INPUT, UserError
+
+app = typer.Typer(
+    name="platformctl",
+    help="Operate the UberTruck platform: registry, offline plan, policy checks, rollouts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+    _state["debug"] = debug
+
+
+def debug_enabled() -> bool:
+    return _state["debug"]
+
+
+def _register() -> None:
+    # Imported here so `platformctl --help` stays fast and each group stays in its own module.
+    from .commands import plan, tenants
+
+    app.add_typer(tenants.app, name="tenants")
+    app.command("plan")(plan.plan)
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point of the console script and of ``python -m platformctl``."""
+    _register()
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        if debug_enabled():
+            raise
+        for line in str(exc).splitlines():
+            err_console.print(f"error: {line}", markup=False)
+        sys.exit(EXIT_BAD_INPUT)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("aborted", markup=False)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors carry their own exit code
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_BAD_INPUT)
+        raise

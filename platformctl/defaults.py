@@ -1,0 +1,111 @@
+"""The platform defaults (``defaults.yaml``), typed.
+
+Every value with no other home lives in that one file; this module only gives it a type so a
+typo there fails loudly at load time instead of deep inside a component.
+
+>>> from platformctl.defaults import load_defaults
+>>> "dev" in load_defaults().platform.environments
+True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import PROJECT_ROOT
+from .errors import UserError
+from .safe_yaml import load_file
+
+DEFAULTS_FILE = PROJECT_ROOT / "defaults.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PlatformSection(_Strict):
+    project: str
+    environments: list[str]
+    tenant_id_max_length: int
+    reserved_tenant_ids: list[str]
+    allowed_env_vars: list[str]
+    supported_regions: list[str]
+    services: list[str]
+    sensitive_config: list[str]
+    lambda_runtime: str
+    lambda_architecture: str
+    tenant_tag: str
+
+
+class OfflineSection(_Strict):
+    account_id: str
+    aws_provider_version: str
+    organization: str
+
+
+class TierSettings(_Strict):
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    quota_limit: int
+    quota_period: str
+
+
+class EnvironmentSettings(_Strict):
+    log_level: str
+    deletion_protection: bool
+    kms_deletion_window_days: int
+    secret_recovery_window_days: int
+    tenant_config: dict[str, Any] = Field(default_factory=dict)
+
+
+class ComplianceSection(_Strict):
+    cloudwatch_retention_days: list[int]
+    default_data_retention_days: int
+    minimum_data_retention_days: int
+
+
+class SharedSection(_Strict):
+    alarm_topic_suffix: str
+    dashboard_suffix: str
+    artifact_retention_days: int
+
+
+class PlatformDefaults(_Strict):
+    platform: PlatformSection
+    offline: OfflineSection
+    tiers: dict[str, TierSettings]
+    environments: dict[str, EnvironmentSettings]
+    compliance: ComplianceSection
+    shared: SharedSection
+    tenant_config: dict[str, Any]
+
+    def log_retention_for(self, data_retention_days: int) -> int:
+        """The smallest CloudWatch retention that keeps logs at least ``data_retention_days``."""
+        for allowed in self.compliance.cloudwatch_retention_days:
+            if allowed >= data_retention_days:
+                return allowed
+        return self.compliance.cloudwatch_retention_days[-1]
+
+
+def parse_defaults(data: Any, where: str) -> PlatformDefaults:  # noqa: ANN401
+    """Validate a defaults document; every declared environment must have settings."""
+    try:
+        defaults = PlatformDefaults.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise UserError(f"{where}: {field}", first["msg"]) from None
+    missing = set(defaults.platform.environments) - set(defaults.environments)
+    if missing:
+        raise UserError(f"{where}: environments", f"no settings for declared environment(s) {sorted(missing)}")
+    return defaults
+
+
+@lru_cache(maxsize=4)
+def load_defaults(path: Path = DEFAULTS_FILE) -> PlatformDefaults:
+    """Load and cache the defaults file."""
+    return parse_defaults(load_file(path), str(path))

@@ -1,0 +1,32 @@
+"""Errors that reach the operator as one clear line.
+
+A ``UserError`` is bad input: the CLI prints ``str(error)`` and exits 2, with a traceback only
+under ``--debug``. A check that ran and found violations is not an error; it exits 1.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_BAD_INPUT = 2
+
+
+class UserError(Exception):
+    """Bad input or usage. ``where`` names the file or field, ``problem`` says what is wrong and
+    what is expected."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where = where
+        self.problem = problem
+
+
+class UserErrors(UserError):
+    """Several independent problems found in one pass (for example every bad registry file)."""
+
+    def __init__(self, errors: list[UserError]) -> None:
+        self.errors = errors
+        lines = [str(e) for e in errors]
+        Exception.__init__(self, "\n".join(lines))
+        self.where = errors[0].where if errors else ""
+        self.problem = "\n".join(lines)

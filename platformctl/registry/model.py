@@ -1,0 +1,214 @@
+"""The registry file's typed model: the contract for ``tenants/<tenant-id>.yaml``.
+
+Extra fields are forbidden and types are strict, so a typo or a quoted number is an error with
+the field's path rather than a silently ignored value. Sets that the project declares
+(environments, tiers, regions, services) are read from ``defaults.yaml``.
+
+Example file (``platformctl tenants new acme`` writes one)::
+
+    id: acme
+    display_name: Acme Logistics
+    tier: standard
+    region: ap-south-1
+    contacts: [{name: Ops, email: ops@acme.example, role: owner}]
+    environments: [dev, prod]
+    compliance: {data_retention_days: 365, residency: {allowed_regions: [ap-south-1]}}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+
+from ..defaults import load_defaults
+
+TENANT_ID_PATTERN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+ConfigSection = dict[str, JsonValue]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class Contact(_Strict):
+    name: str = Field(min_length=1)
+    email: str
+    role: Literal["owner", "technical", "billing", "security"]
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL_PATTERN.match(value):
+            raise ValueError("expected an email address like ops@example.com")
+        return value
+
+
+class AuditSettings(_Strict):
+    enabled: bool = True
+
+
+class Residency(_Strict):
+    allowed_regions: list[str] = Field(min_length=1)
+
+    @field_validator("allowed_regions")
+    @classmethod
+    def _supported(cls, regions: list[str]) -> list[str]:
+        supported = load_defaults().platform.supported_regions
+        unknown = [r for r in regions if r not in supported]
+        if unknown:
+            raise ValueError(f"unsupported region(s) {unknown}; expected some of {supported}")
+        return regions
+
+
+class Compliance(_Strict):
+    data_retention_days: int = Field(default_factory=lambda: load_defaults().compliance.default_data_retention_days)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    residency: Residency
+
+    @field_validator("data_retention_days")
+    @classmethod
+    def _minimum(cls, days: int) -> int:
+        minimum = load_defaults().compliance.minimum_data_retention_days
+        if days < minimum:
+            raise ValueError(f"must be at least {minimum} days")
+        return days
+
+
+class GlobalConfig(_Strict):
+    security: ConfigSection = Field(default_factory=dict)
+    compliance: ConfigSection = Field(default_factory=dict)
+    operational: ConfigSection = Field(default_factory=dict)
+
+
+class ServiceConfig(_Strict):
+    business: ConfigSection = Field(default_factory=dict)
+    technical: ConfigSection = Field(default_factory=dict)
+    integration: ConfigSection = Field(default_factory=dict)
+
+
+def _check_services(services: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+    known = load_defaults().platform.services
+    unknown = sorted(set(services) - set(known))
+    if unknown:
+        raise ValueError(f"unknown service(s) {unknown}; expected some of {known}")
+    return services
+
+
+class ConfigOverrides(_Strict):
+    """One layer of the seed hierarchy: global sections and per-service sections."""
+
+    global_: GlobalConfig = Field(default_factory=GlobalConfig, alias="global")
+    services: dict[str, ServiceConfig] = Field(default_factory=dict)
+
+    _services = field_validator("services")(_check_services)
+
+
+class ConfigTree(ConfigOverrides):
+    """The tenant's config, plus per-environment overrides merged over it."""
+
+    environments: dict[str, ConfigOverrides] = Field(default_factory=dict)
+
+    @field_validator("environments")
+    @classmethod
+    def _known_environments(cls, envs: dict[str, ConfigOverrides]) -> dict[str, ConfigOverrides]:
+        declared = load_defaults().platform.environments
+        unknown = sorted(set(envs) - set(declared))
+        if unknown:
+            raise ValueError(f"unknown environment(s) {unknown}; expected some of {declared}")
+        return envs
+
+
+class SecretRef(_Strict):
+    """A reference to a Secrets Manager secret, by name. Never the value."""
+
+    secret_name: str
+    description: str = ""
+
+    @field_validator("secret_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not SECRET_NAME_PATTERN.match(value):
+            raise ValueError("expected a Secrets Manager secret name (letters, digits and /_+=.@-)")
+        return value
+
+
+class Exemption(_Strict):
+    """Exempts a resource (or the whole stack) from one named policy, for a reason, until a date."""
+
+    policy: str = Field(min_length=1)
+    reason: str = Field(min_length=10)
+    expires: dt.date
+    resource: str | None = None
+    environments: list[str] | None = None
+
+
+class PolicySection(_Strict):
+    exemptions: list[Exemption] = Field(default_factory=list)
+    settings: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+
+
+class Tenant(_Strict):
+    id: str
+    display_name: str = Field(min_length=1)
+    tier: str
+    region: str
+    contacts: list[Contact] = Field(min_length=1)
+    environments: list[str] = Field(min_length=1)
+    compliance: Compliance
+    config: ConfigTree = Field(default_factory=ConfigTree)
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    policy: PolicySection = Field(default_factory=PolicySection)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        platform = load_defaults().platform
+        if len(value) > platform.tenant_id_max_length:
+            raise ValueError(f"must be at most {platform.tenant_id_max_length} characters")
+        if not TENANT_ID_PATTERN.match(value):
+            raise ValueError("expected a DNS label: lowercase letters, digits and inner hyphens")
+        if value in platform.reserved_tenant_ids:
+            raise ValueError(f"'{value}' is reserved by the platform")
+        return value
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str) -> str:
+        tiers = sorted(load_defaults().tiers)
+        if value not in tiers:
+            raise ValueError(f"unknown tier '{value}'; expected one of {tiers}")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        supported = load_defaults().platform.supported_regions
+        if value not in supported:
+            raise ValueError(f"unsupported region '{value}'; expected one of {supported}")
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _environments(cls, envs: list[str]) -> list[str]:
+        declared = load_defaults().platform.environments
+        unknown = [e for e in envs if e not in declared]
+        if unknown:
+            raise ValueError(f"unknown environment(s) {unknown}; expected some of {declared}")
+        if len(set(envs)) != len(envs):
+            raise ValueError("lists an environment twice")
+        return envs
+
+    @model_validator(mode="after")
+    def _region_is_resident(self) -> "Tenant":
+        if self.region not in self.compliance.residency.allowed_regions:
+            raise ValueError(
+                f"region '{self.region}' is not in compliance.residency.allowed_regions "
+                f"{self.compliance.residency.allowed_regions}"
+            )
+        return self

@@ -1,0 +1,40 @@
+"""The starter registry file that ``platformctl tenants new`` writes."""
+
+from __future__ import annotations
+
+from ..defaults import load_defaults
+
+_TEMPLATE = """\
+# Registry file for tenant '{tenant_id}'. Everything not set here comes from defaults.yaml.
+# Validate with: platformctl tenants validate tenants/{tenant_id}.yaml
+id: {tenant_id}
+display_name: {tenant_id}
+tier: {tier}
+region: {region}
+contacts:
+  - {{name: Platform owner, email: owner@{tenant_id}.example, role: owner}}
+environments: [{environments}]
+compliance:
+  data_retention_days: {retention}
+  audit: {{enabled: true}}
+  residency: {{allowed_regions: [{region}]}}
+# config:        # overrides of the seed hierarchy, e.g.
+#   services:
+#     booking:
+#       business:
+#         pricing_models: {{currency: INR, base_fare_minor: 50000, ...}}
+# secrets:       # references to Secrets Manager secrets, never values
+#   payment_provider_api_key: {{secret_name: {tenant_id}/payment/provider-api-key}}
+"""
+
+
+def starter_document(tenant_id: str, tier: str, region: str) -> str:
+    """A valid registry document for a new tenant, in the first declared environment only."""
+    defaults = load_defaults()
+    return _TEMPLATE.format(
+        tenant_id=tenant_id,
+        tier=tier,
+        region=region,
+        environments=defaults.platform.environments[0],
+        retention=defaults.compliance.default_data_retention_days,
+    )
