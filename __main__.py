@@ -1,0 +1,22 @@
+"""Pulumi program: the stack name says what to build.
+
+``dev``/``prod`` build the shared platform of that environment; ``<tenant>-<env>`` builds that
+tenant's platform from ``tenants/<tenant>.yaml`` merged over the environment's defaults.
+"""
+
+import pulumi
+
+from components.shared import SharedPlatform
+from components.tenant import TenantPlatform
+from platformctl.defaults import load_defaults
+from platformctl.settings import tenant_settings
+from platformctl.stacks import resolve_stack
+
+defaults = load_defaults()
+stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments)
+if tenant is None:
+    platform = SharedPlatform(stack.environment, defaults)
+else:
+    platform = TenantPlatform(tenant_settings(tenant, stack.environment, defaults))
+for key, value in platform.outputs.items():
+    pulumi.export(key, value)

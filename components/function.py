@@ -1,0 +1,154 @@
+"""One Lambda function of a service, with its log group, alarms and fallback values.
+
+The function's environment holds only the allowed variables; everything else — table names,
+thresholds, prices — it reads from the configuration service. Its code archive carries
+``fallback.json``: the merged config it falls back to when the config service is unreachable.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from platformctl import PROJECT_ROOT
+
+from .context import TenantContext, child
+
+FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+
+
+@dataclass(frozen=True)
+class ServiceFunctionArgs:
+    ctx: TenantContext
+    service: str
+    #: Short name of this function within the service ("api", "authorizer", "rotation"...).
+    function: str
+    role_arn: pulumi.Input[str]
+    #: The service's published ``integration/resources`` (see ``config_params.publish_resources``).
+    resources: pulumi.Input[dict[str, str]] = None  # type: ignore[assignment]
+    #: Module inside the service package holding ``lambda_handler``.
+    handler_module: str = "handler"
+
+
+def config_service_url(ctx: TenantContext) -> str:
+    """Where functions find their config: the tenant's namespace in SSM Parameter Store."""
+    return f"ssm:///{ctx.tenant_id}"
+
+
+def function_environment(ctx: TenantContext, service: str) -> dict[str, str]:
+    """The whole environment of a platform function: the allowed names, nothing else."""
+    return {
+        "SERVICE_NAME": service,
+        "ENVIRONMENT": ctx.environment,
+        "CONFIG_SERVICE_URL": config_service_url(ctx),
+        "LOG_LEVEL": ctx.settings.env.log_level,
+    }
+
+
+def code_archive(ctx: TenantContext, service: str, resources: pulumi.Input[dict[str, str]] | None) -> pulumi.Output[pulumi.AssetArchive]:
+    """The service package plus its ``fallback.json``: the merged config, with the service's
+    published resources, that the function uses when the config service is unreachable."""
+
+    def build(resolved: dict[str, str] | None) -> pulumi.AssetArchive:
+        document = ctx.settings.fallback_document(service)
+        if resolved:
+            document["service_config"]["integration"]["resources"] = resolved
+        return pulumi.AssetArchive(
+            {
+                service: pulumi.FileArchive(str(Path(FUNCTIONS_DIR, service))),
+                "fallback.json": pulumi.StringAsset(json.dumps(document, sort_keys=True, indent=1)),
+            }
+        )
+
+    return pulumi.Output.from_input(resources).apply(build)
+
+
+class ServiceFunction(pulumi.ComponentResource):
+    """``ubertruck:function:ServiceFunction`` — function, log group, error and latency alarms."""
+
+    function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: ServiceFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ubertruck:function:ServiceFunction", name, None, opts)
+        ctx, service = args.ctx, args.service
+        defaults = ctx.settings.defaults.platform
+        scaling = ctx.technical(service, "scaling_policies")
+        timeouts = ctx.settings.global_section("operational")["timeouts"]
+        function_name = ctx.name(service, args.function)
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{function_name}-logs",
+            name=f"/ubertruck/{ctx.prefix}/{service}/{args.function}",
+            retention_in_days=ctx.settings.log_retention_days,
+            kms_key_id=ctx.key_arn,
+            tags=ctx.tags,
+            opts=child(self),
+        )
+        self.function = aws.lambda_.Function(
+            function_name,
+            name=function_name,
+            role=args.role_arn,
+            runtime=defaults.lambda_runtime,
+            architectures=[defaults.lambda_architecture],
+            handler=f"{service}.{args.handler_module}.lambda_handler",
+            code=code_archive(ctx, service, args.resources),
+            layers=[ctx.layer_arn],
+            memory_size=int(scaling["memory_mb"]),
+            reserved_concurrent_executions=int(scaling["reserved_concurrency"]),
+            timeout=int(timeouts["function_timeout_seconds"]),
+            environment={"variables": function_environment(ctx, service)},
+            kms_key_arn=ctx.key_arn,
+            tracing_config={"mode": "Active"},
+            logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            tags=ctx.tags,
+            opts=child(self, depends_on=[self.log_group]),
+        )
+        self._alarms(ctx, service, function_name)
+        self.register_outputs({"arn": self.function.arn, "name": self.function.name})
+
+    def _alarms(self, ctx: TenantContext, service: str, function_name: str) -> None:
+        alarms = ctx.technical("observability", "alarms")
+        thresholds = ctx.technical(service, "performance_thresholds")
+        common = {
+            "namespace": "AWS/Lambda",
+            "dimensions": {"FunctionName": self.function.name},
+            "period": int(alarms["period_seconds"]),
+            "evaluation_periods": int(alarms["evaluation_periods"]),
+            "comparison_operator": "GreaterThanThreshold",
+            "treat_missing_data": "notBreaching",
+            "alarm_actions": [ctx.alarm_topic_arn],
+            "ok_actions": [ctx.alarm_topic_arn],
+            "tags": ctx.tags,
+        }
+        aws.cloudwatch.MetricAlarm(
+            f"{function_name}-errors",
+            name=f"{function_name}-errors",
+            alarm_description=f"{function_name}: errors above {thresholds['error_rate_percent']}% of invocations",
+            metric_queries=[
+                {"id": "errors", "metric": {"metric_name": "Errors", "namespace": "AWS/Lambda", "period": common["period"], "stat": "Sum", "dimensions": {"FunctionName": function_name}}},
+                {"id": "invocations", "metric": {"metric_name": "Invocations", "namespace": "AWS/Lambda", "period": common["period"], "stat": "Sum", "dimensions": {"FunctionName": function_name}}},
+                {"id": "error_rate", "expression": "100 * errors / MAX([invocations, 1])", "label": "Error rate (%)", "return_data": True},
+            ],
+            threshold=float(thresholds["error_rate_percent"]),
+            evaluation_periods=common["evaluation_periods"],
+            comparison_operator=common["comparison_operator"],
+            treat_missing_data=common["treat_missing_data"],
+            alarm_actions=common["alarm_actions"],
+            ok_actions=common["ok_actions"],
+            tags=ctx.tags,
+            opts=child(self),
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{function_name}-latency",
+            name=f"{function_name}-latency",
+            alarm_description=f"{function_name}: p99 duration above {thresholds['p99_latency_ms']} ms",
+            metric_name="Duration",
+            extended_statistic="p99",
+            threshold=float(thresholds["p99_latency_ms"]),
+            **common,
+            opts=child(self),
+        )

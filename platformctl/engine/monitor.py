@@ -1,0 +1,145 @@
+"""A resource monitor that records registrations the way the real engine receives them."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.proto import resource_pb2
+
+from .arns import fabricate_state
+from .capture import UNKNOWN, CapturedResource
+
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+
+
+class PlanMocks(pulumi_mocks.Mocks):
+    """Answers the program's resource and invoke calls with AWS-shaped values."""
+
+    def __init__(self, account_id: str, default_region: str, stack_outputs: dict[str, dict[str, Any]]) -> None:
+        self.account_id = account_id
+        self.default_region = default_region
+        self.stack_outputs = stack_outputs
+        self.provider_regions: dict[str, str] = {}
+        self.current_urn = ""
+
+    def region_of(self, provider_ref: str) -> str:
+        return self.provider_regions.get(provider_ref, self.default_region)
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = args.inputs.get("name") or args.name
+            if name not in self.stack_outputs:
+                raise KeyError(f"stack reference '{name}': that stack is not part of this offline plan")
+            return name, {"name": name, "outputs": self.stack_outputs[name], "secretOutputNames": []}
+        if args.typ.startswith("pulumi:providers:"):
+            return args.name, dict(args.inputs)
+        region = self.region_of(args.provider or "")
+        return fabricate_state(args.typ, args.name, self.current_urn, region, self.account_id, dict(args.inputs))
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        region = self.region_of(args.provider or "")
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:root", "userId": self.account_id}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        raise NotImplementedError(f"the offline engine has no answer for invoke '{token}'")
+
+
+class CaptureMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that keeps every request, with URNs built the engine's way."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.plan_mocks = mocks
+        self.captured: list[CapturedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._stack_urn = ""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack's type out of its children's qualified types.
+        if parent and parent.split("::")[2] != ROOT_STACK_TYPE:
+            type_ = parent.split("::")[2] + "$" + type_
+        return "urn:pulumi:" + "::".join([self._stack_name(), self._project(), type_, name])
+
+    @staticmethod
+    def _stack_name() -> str:
+        from pulumi.runtime.settings import get_stack
+
+        return get_stack()
+
+    @staticmethod
+    def _project() -> str:
+        from pulumi.runtime.settings import get_project
+
+        return get_project()
+
+    def _default_provider(self, type_: str) -> str:
+        package = type_.split(":")[0]
+        version = importlib.metadata.version(f"pulumi_{package}").replace(".", "_")
+        urn = "urn:pulumi:" + "::".join([self._stack_name(), self._project(), f"pulumi:providers:{package}", f"default_{version}"])
+        return f"{urn}::{UNKNOWN}"
+
+    def _capture(self, request: Any, urn: str, custom: bool, read: bool) -> CapturedResource:  # noqa: ANN401
+        wire = json_format.MessageToDict(request.properties if read else request.object, preserving_proto_field_name=True)
+        provider = request.provider
+        if custom and not provider and not request.type.startswith("pulumi:"):
+            provider = self._default_provider(request.type)
+        parent = request.parent or ("" if request.type == ROOT_STACK_TYPE else self._stack_urn)
+        options: dict[str, Any] = {}
+        if not read:
+            for option in ("protect", "deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "additionalSecretOutputs", "aliases", "replaceOnChanges", "deletedWith"):
+                value = getattr(request, option, None)
+                if value:
+                    options[option] = list(value) if not isinstance(value, (bool, str)) else value
+        dependencies = list(request.dependencies) if not read else []
+        property_dependencies = {k: list(v.urns) for k, v in request.propertyDependencies.items()} if not read else {}
+        resource = CapturedResource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=parent,
+            custom=custom,
+            provider=provider,
+            dependencies=dependencies,
+            property_dependencies=property_dependencies,
+            wire_inputs=wire,
+            options=options,
+            read=read,
+        )
+        self.captured.append(resource)
+        return resource
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name), ANN401
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == ROOT_STACK_TYPE:
+            self._stack_urn = urn
+            self._capture(request, urn, custom=False, read=False)
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        resource = self._capture(request, urn, custom=bool(request.custom), read=False)
+        if resource.type.startswith("pulumi:providers:"):
+            region = resource.inputs.get("region")
+            if isinstance(region, str):
+                self.plan_mocks.provider_regions[f"{urn}::{request.name}"] = region
+        self.plan_mocks.current_urn = urn
+        return super().RegisterResource(request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802, ANN401
+        urn = self.make_urn(request.parent, request.type, request.name)
+        self._capture(request, urn, custom=True, read=True)
+        self.plan_mocks.current_urn = urn
+        return super().ReadResource(request)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802, ANN401
+        if request.urn == self._stack_urn:
+            from pulumi.runtime import rpc
+
+            self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+

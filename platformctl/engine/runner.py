@@ -1,0 +1,127 @@
+"""Run the Pulumi program for one stack under the mock runtime and capture it.
+
+Each run gets a fresh ``contextvars.Context``: the SDK keeps its settings, config and root
+resource in context variables, so stacks planned one after another in the same process never
+see each other's state.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.settings import configure
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from .. import PROJECT_ROOT
+from ..errors import UserError
+from ..safe_yaml import load_file
+from .capture import CapturedResource
+from .monitor import CaptureMonitor, PlanMocks
+
+PROGRAM = PROJECT_ROOT / "__main__.py"
+
+
+@dataclass
+class StackRun:
+    """The captured registrations and exported outputs of one stack."""
+
+    stack: str
+    resources: list[CapturedResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def stack_config(project_root: Path, stack: str) -> dict[str, str]:
+    """Config the CLI would pass: project defaults from Pulumi.yaml, then ``Pulumi.<stack>.yaml``."""
+    project = load_file(project_root / "Pulumi.yaml") or {}
+    name = project.get("name", "")
+    config: dict[str, str] = {}
+    for key, spec in (project.get("config") or {}).items():
+        default = spec.get("default") if isinstance(spec, dict) else spec
+        if default is not None:
+            full = key if ":" in key else f"{name}:{key}"
+            config[full] = default if isinstance(default, str) else _json(default)
+    stack_file = project_root / f"Pulumi.{stack}.yaml"
+    if stack_file.is_file():
+        for key, value in ((load_file(stack_file) or {}).get("config") or {}).items():
+            full = key if ":" in key else f"{name}:{key}"
+            config[full] = value if isinstance(value, str) else _json(value)
+    return config
+
+
+def _json(value: Any) -> str:  # noqa: ANN401
+    import json
+
+    return json.dumps(value)
+
+
+class _ProgramLog(logging.Handler):
+    """Collects the program's error log lines (the SDK logs failures instead of raising)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.errors.append(record.getMessage())
+
+
+def run_stack(
+    stack: str,
+    project: str,
+    account_id: str,
+    default_region: str,
+    stack_outputs: dict[str, dict[str, Any]],
+    organization: str,
+    program: Callable[[], None] | None = None,
+    config: dict[str, str] | None = None,
+) -> StackRun:
+    """Run ``program`` (default: the project's ``__main__.py``) as stack ``stack`` and capture it."""
+
+    def body() -> StackRun:
+        mocks = PlanMocks(account_id, default_region, stack_outputs)
+        monitor = CaptureMonitor(mocks)
+        log = _ProgramLog()
+        logger = logging.getLogger(f"platformctl.offline.{stack}")
+        logger.propagate = False
+        logger.handlers = [log]
+        settings = pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=pulumi_mocks.MockEngine(logger),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization=organization,
+            callbacks=None,
+        )
+        configure(settings)
+        set_all_config(config if config is not None else stack_config(PROJECT_ROOT, stack))
+        run = program or (lambda: runpy.run_path(str(PROGRAM), run_name="__main__"))
+        try:
+            _sync_await(run_in_stack(run))
+        except UserError:
+            raise
+        except Exception as exc:  # the program's own failure, reported against its stack
+            detail = log.errors[-1] if log.errors else f"{type(exc).__name__}: {exc}"
+            raise ProgramError(stack, detail) from exc
+        if log.errors:
+            raise ProgramError(stack, log.errors[-1])
+        return StackRun(stack=stack, resources=monitor.captured, outputs=monitor.stack_outputs)
+
+    return contextvars.Context().run(body)
+
+
+class ProgramError(Exception):
+    """The program failed for one stack; the message names the stack."""
+
+    def __init__(self, stack: str, detail: str) -> None:
+        super().__init__(f"stack '{stack}': program failed: {detail}")
+        self.stack = stack
