@@ -4,6 +4,8 @@
 tenant's platform from ``tenants/<tenant>.yaml`` merged over the environment's defaults.
 """
 
+from pathlib import Path
+
 import pulumi
 
 from components.shared import SharedPlatform
@@ -13,7 +15,8 @@ from platformctl.settings import tenant_settings
 from platformctl.stacks import resolve_stack
 
 defaults = load_defaults()
-stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments)
+registry_dir = Path(__file__).parent / (pulumi.Config(defaults.platform.project).get("registryDir") or "tenants")
+stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments, registry_dir)
 if tenant is None:
     platform = SharedPlatform(stack.environment, defaults)
 else:

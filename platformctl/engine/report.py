@@ -1,0 +1,92 @@
+"""Plan reports: a table per stack, the documented JSON shape, and the summary both share.
+
+JSON shape (other tools rely on it)::
+
+    {"stacks": [{"stack", "tenant", "environment",
+                 "resources": [{"urn", "type", "name", "parent", "inputs"}],
+                 "violations": [{"pack", "policy", "level", "urn", "message"}]}],
+     "summary": {"stacks", "resources", "mandatory", "advisory"}}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from rich.table import Table
+
+from .capture import CapturedResource
+from .plan import PlannedStack
+
+MANDATORY, ADVISORY = "mandatory", "advisory"
+
+
+def count_levels(stacks: Iterable[PlannedStack]) -> dict[str, int]:
+    counts = {MANDATORY: 0, ADVISORY: 0}
+    for stack in stacks:
+        for violation in stack.violations:
+            counts[violation["level"]] = counts.get(violation["level"], 0) + 1
+    return counts
+
+
+def summary(stacks: list[PlannedStack]) -> dict[str, int]:
+    levels = count_levels(stacks)
+    return {
+        "stacks": len(stacks),
+        "resources": sum(s.resource_count for s in stacks),
+        MANDATORY: levels[MANDATORY],
+        ADVISORY: levels[ADVISORY],
+    }
+
+
+def _violation_view(violation: dict[str, Any]) -> dict[str, Any]:
+    return {k: violation.get(k, "") for k in ("pack", "policy", "level", "urn", "message")}
+
+
+def to_json(stacks: list[PlannedStack]) -> dict[str, Any]:
+    """The documented JSON document for ``stacks``."""
+    return {
+        "stacks": [
+            {
+                "stack": s.ref.name,
+                "tenant": s.ref.tenant_id,
+                "environment": s.ref.environment,
+                "resources": [CapturedResource.from_dict(r).report_view() for r in s.resources],
+                "violations": [_violation_view(v) for v in s.violations],
+                "exemptions": s.exemptions,
+            }
+            for s in stacks
+        ],
+        "summary": summary(stacks),
+    }
+
+
+def render_json(stacks: list[PlannedStack]) -> str:
+    return json.dumps(to_json(stacks), indent=1, sort_keys=False)
+
+
+def table(stacks: list[PlannedStack]) -> Table:
+    """A summary row per stack."""
+    view = Table("stack", "tenant", "env", "resources", "mandatory", "advisory", "exemptions", "cached", title="Offline plan")
+    for s in stacks:
+        levels = count_levels([s])
+        view.add_row(
+            s.ref.name,
+            s.ref.tenant_id or "(shared)",
+            s.ref.environment,
+            str(s.resource_count),
+            str(levels[MANDATORY]),
+            str(levels[ADVISORY]),
+            str(len(s.exemptions)),
+            "yes" if s.cached else "",
+        )
+    return view
+
+
+def violation_lines(stacks: list[PlannedStack]) -> list[str]:
+    """One line per violation: ``stack: LEVEL pack/policy urn: message``."""
+    return [
+        f"{s.ref.name}: {v['level'].upper()} {v['pack']}/{v['policy']} {v['urn']}: {v['message']}"
+        for s in stacks
+        for v in s.violations
+    ]
