@@ -4,7 +4,7 @@ topics it subscribes to.
 
 >>> topic = encrypted_topic(ctx, parent, "booking", "events")         # doctest: +SKIP
 >>> queue = DeadLetteredQueue(ctx, parent, QueueSpec("notifications", ctx.technical("notification", "queue")))  # doctest: +SKIP
->>> subscribe_queue(ctx, parent, queue, {"booking-events": topic})                        # doctest: +SKIP
+>>> subscribe_queue(parent, queue, {"booking-events": topic})                        # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -105,9 +105,7 @@ def topic_delivery_policy(queue_arn: str, topic_arns: Sequence[str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
 
 
-def subscribe_queue(
-    ctx: TenantContext, parent: pulumi.Resource, queue: DeadLetteredQueue, topics: Mapping[str, aws.sns.Topic]
-) -> None:
+def subscribe_queue(parent: pulumi.Resource, queue: DeadLetteredQueue, topics: Mapping[str, aws.sns.Topic]) -> None:
     """Subscribe ``queue`` to ``topics`` (keyed by a short name used in the subscriptions'
     names) with raw delivery, so consumers get each event as published, and set the queue's
     policy to admit exactly those topics."""
