@@ -19,18 +19,30 @@ import pulumi_aws as aws
 from platformctl.errors import UserError
 
 from .context import TenantContext, child
+from .iam import Grant
 
 #: Actions a consumer needs on its queue to receive, extend and delete (Lambda event source mapping).
 CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes")
-#: A publisher to a topic encrypted with the tenant key also needs a data key from it.
 PUBLISH_ACTIONS = ("sns:Publish",)
-PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+#: A publisher to a topic encrypted with the tenant key also needs a data key from that key
+#: (every service role already has ``kms:Decrypt`` on it).
+PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey",)
 
 
 def encrypted_topic(ctx: TenantContext, parent: pulumi.Resource, *name_parts: str) -> aws.sns.Topic:
     """SNS topic ``<prefix>-<name_parts>``, encrypted with the tenant key."""
     name = ctx.name(*name_parts)
     return aws.sns.Topic(name, name=name, kms_master_key_id=ctx.key_arn, tags=ctx.tags, opts=child(parent))
+
+
+def publish_grants(ctx: TenantContext, topic: aws.sns.Topic) -> list[Grant]:
+    """Publish to ``topic`` (and nothing else), with the data key its encryption needs."""
+    return [Grant(PUBLISH_ACTIONS, [topic.arn]), Grant(PUBLISH_KEY_ACTIONS, [ctx.key_arn])]
+
+
+def consume_grant(queue: aws.sqs.Queue) -> Grant:
+    """Receive from, extend and delete messages of ``queue`` (what an event source mapping does)."""
+    return Grant(CONSUME_ACTIONS, [queue.arn])
 
 
 @dataclass(frozen=True)

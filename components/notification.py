@@ -1,0 +1,118 @@
+"""The notification service: turns booking and payment events into messages to people.
+
+Both event topics deliver (raw) into ``<prefix>-notifications``, whose policy admits only
+those two topics. A Lambda event source mapping feeds the ``consumer`` function in batches and
+reports partial failures (Powertools batch), so only the failed messages are retried; after
+``max_receive_count`` receives a message moves to ``<prefix>-notifications-dlq``. Messages go
+out through ``<prefix>-notifications-out`` (and SES where ``integration.service_endpoints.
+ses_sender`` is set). Queue sizes, batching and retention are the service's ``technical.queue``
+config; templates and channels are business config the function reads at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from platformctl.errors import UserError
+
+from .business import audit_writer, service_parts
+from .context import TenantContext, child
+from .function import ServiceFunction
+from .iam import Grant
+from .messaging import DeadLetteredQueue, QueueSpec, consume_grant, encrypted_topic, publish_grants, subscribe_queue
+from .tables import TenantDataStores
+
+SERVICE = "notification"
+QUEUE_NAME = "notifications"
+#: Lambda reports a batch's failed items itself, so only those are retried (Powertools batch).
+PARTIAL_BATCH_RESPONSE = "ReportBatchItemFailures"
+SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+#: Lambda's own bounds: above this batch size a batching window is required.
+UNWINDOWED_BATCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class NotificationServiceArgs:
+    ctx: TenantContext
+    #: The tenant's shared tables (the consumer writes to the audit table).
+    stores: TenantDataStores
+    #: The topics whose events become notifications, keyed by a short name
+    #: (``{"booking-events": booking.events_topic, "payment-events": payment.events_topic}``).
+    event_topics: Mapping[str, aws.sns.Topic]
+
+
+def checked_queue_settings(ctx: TenantContext) -> dict[str, Any]:
+    """The service's ``technical.queue`` config, checked against the limits AWS enforces at
+    apply time, so a bad tenant override fails in the plan with the entry named."""
+    queue = dict(ctx.technical(SERVICE, "queue"))
+    where = f"tenant {ctx.tenant_id} ({ctx.environment}): services.{SERVICE}.technical.queue"
+    function_timeout = int(ctx.settings.global_section("operational")["timeouts"]["function_timeout_seconds"])
+    if int(queue["visibility_timeout_seconds"]) < function_timeout:
+        raise UserError(f"{where}.visibility_timeout_seconds", f"must be at least the function timeout ({function_timeout} s), or messages are delivered twice")
+    reserved = int(ctx.technical(SERVICE, "scaling_policies")["reserved_concurrency"])
+    if int(queue["max_concurrency"]) > reserved:
+        raise UserError(f"{where}.max_concurrency", f"must not exceed scaling_policies.reserved_concurrency ({reserved}), or polled batches are throttled")
+    if int(queue["batch_size"]) > UNWINDOWED_BATCH_LIMIT and int(queue["max_batching_window_seconds"]) < 1:
+        raise UserError(f"{where}.max_batching_window_seconds", f"must be at least 1 when batch_size exceeds {UNWINDOWED_BATCH_LIMIT}")
+    return queue
+
+
+def ses_grants(ctx: TenantContext) -> list[Grant]:
+    """Send as the configured SES sender identity, when there is one."""
+    sender = ctx.settings.service(SERVICE)["integration"].get("service_endpoints", {}).get("ses_sender")
+    return [Grant(SES_SEND_ACTIONS, [ctx.arn("ses", f"identity/{sender}")])] if sender else []
+
+
+class NotificationService(pulumi.ComponentResource):
+    """``ubertruck:notification:NotificationService`` — queue + DLQ subscribed to the event
+    topics, outbound topic, role, consumer function and its event source mapping."""
+
+    queue: DeadLetteredQueue
+    outbound_topic: aws.sns.Topic
+    function: ServiceFunction
+    event_source: aws.lambda_.EventSourceMapping
+    outputs: dict[str, pulumi.Input[str]]
+
+    def __init__(self, name: str, args: NotificationServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ubertruck:notification:NotificationService", name, None, opts)
+        ctx, stores = args.ctx, args.stores
+        settings = checked_queue_settings(ctx)
+        self.queue = DeadLetteredQueue(ctx, self, QueueSpec(QUEUE_NAME, settings))
+        subscribe_queue(self, self.queue, args.event_topics)
+        self.outbound_topic = encrypted_topic(ctx, self, QUEUE_NAME, "out")
+        parts = service_parts(
+            self,
+            ctx,
+            SERVICE,
+            "consumer",
+            grants=[consume_grant(self.queue.queue), *publish_grants(ctx, self.outbound_topic), audit_writer(stores), *ses_grants(ctx)],
+            resources={
+                "queue_url": self.queue.queue.url,
+                "dlq_url": self.queue.dlq.url,
+                "outbound_topic_arn": self.outbound_topic.arn,
+                "audit_table": stores.audit.name,
+            },
+        )
+        self.function = parts.function
+        self.event_source = aws.lambda_.EventSourceMapping(
+            ctx.name(SERVICE, "consumer", "queue"),
+            event_source_arn=self.queue.queue.arn,
+            function_name=self.function.function.arn,
+            batch_size=int(settings["batch_size"]),
+            maximum_batching_window_in_seconds=int(settings["max_batching_window_seconds"]),
+            scaling_config={"maximum_concurrency": int(settings["max_concurrency"])},
+            function_response_types=[PARTIAL_BATCH_RESPONSE],
+            tags=ctx.tags,
+            # The role must allow receiving before Lambda starts polling.
+            opts=child(self, depends_on=[parts.role]),
+        )
+        self.outputs = {
+            "notification_queue_url": self.queue.queue.url,
+            "notification_dlq_url": self.queue.dlq.url,
+            "notification_outbound_topic_arn": self.outbound_topic.arn,
+        }
+        self.register_outputs(self.outputs)
