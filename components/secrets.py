@@ -1,0 +1,115 @@
+"""The secrets service: the tenant's Secrets Manager secrets, under the tenant key, rotated.
+
+The registry names each secret (``secrets.<key>.secret_name``) and never holds its value: the
+secret is created empty and the rotation function puts every version. Physical names are
+``<tenant>-<env>/<secret_name>`` so that a tenant's dev and prod stacks, which share an account
+in the offline plan and may in production, never claim the same name. Services find a secret
+by its registry key in this service's published resources (``{key: ARN}``), not by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from platformctl.registry.model import SecretRef
+
+from .config_params import publish_resources
+from .context import TenantContext, child
+from .function import ServiceFunction, ServiceFunctionArgs
+from .iam import Grant, ServiceRole, ServiceRoleArgs
+
+SERVICE = "secrets"
+#: What the four rotation steps (createSecret, setSecret, testSecret, finishSecret) call.
+ROTATION_SECRET_ACTIONS = (
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+)
+#: Writing a new version encrypts it under the tenant key (reading it back needs Decrypt,
+#: which every service role has).
+ROTATION_KEY_ACTIONS = ("kms:GenerateDataKey",)
+
+
+@dataclass(frozen=True)
+class SecretsServiceArgs:
+    ctx: TenantContext
+
+
+def secret_physical_name(ctx: TenantContext, ref: SecretRef) -> str:
+    """``acme/payment/provider-api-key`` in ``acme-dev`` → ``acme-dev/acme/payment/provider-api-key``."""
+    return f"{ctx.prefix}/{ref.secret_name}"
+
+
+class SecretsService(pulumi.ComponentResource):
+    """``ubertruck:secrets:SecretsService`` — secrets, rotation function, rotation schedules."""
+
+    secrets: dict[str, aws.secretsmanager.Secret]
+    #: Registry key → secret ARN (what the service publishes).
+    arns: pulumi.Output[dict[str, str]]
+    role: ServiceRole | None
+    rotation: ServiceFunction | None
+    outputs: dict[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, args: SecretsServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ubertruck:secrets:SecretsService", name, None, opts)
+        ctx = args.ctx
+        refs = dict(sorted(ctx.settings.tenant.secrets.items()))
+        self.secrets = {
+            key: aws.secretsmanager.Secret(
+                ctx.name("secret", key),
+                name=secret_physical_name(ctx, ref),
+                description=ref.description or f"UberTruck secret '{key}' of tenant {ctx.tenant_id}",
+                kms_key_id=ctx.key_arn,
+                recovery_window_in_days=ctx.settings.env.secret_recovery_window_days,
+                tags=ctx.tags,
+                opts=child(self),
+            )
+            for key, ref in refs.items()
+        }
+        self.arns = publish_resources(ctx, SERVICE, {key: s.arn for key, s in self.secrets.items()}, self)
+        self.role = self.rotation = None
+        if self.secrets:
+            self._rotation(ctx)
+        self.outputs = {"secret_arns": self.arns}
+        self.register_outputs(self.outputs)
+
+    def _rotation(self, ctx: TenantContext) -> None:
+        """One rotation function for all the tenant's secrets, allowed to touch exactly them."""
+        arns = [s.arn for s in self.secrets.values()]
+        self.role = ServiceRole(
+            ctx.name(SERVICE, "role"),
+            ServiceRoleArgs(
+                ctx,
+                SERVICE,
+                grants=[Grant(ROTATION_SECRET_ACTIONS, arns), Grant(ROTATION_KEY_ACTIONS, [ctx.key_arn])],
+            ),
+            opts=child(self),
+        )
+        self.rotation = ServiceFunction(
+            ctx.name(SERVICE, "rotation"),
+            ServiceFunctionArgs(ctx, SERVICE, "rotation", self.role.arn, self.arns),
+            opts=child(self),
+        )
+        schedule_days = int(ctx.technical(SERVICE, "rotation")["schedule_days"])
+        for key, secret in self.secrets.items():
+            # Secrets Manager may invoke the function for this secret only.
+            permission = aws.lambda_.Permission(
+                ctx.name("secret", key, "rotation-invoke"),
+                action="lambda:InvokeFunction",
+                function=self.rotation.function.name,
+                principal="secretsmanager.amazonaws.com",
+                source_arn=secret.arn,
+                source_account=ctx.account_id,
+                opts=child(self),
+            )
+            aws.secretsmanager.SecretRotation(
+                ctx.name("secret", key, "rotation"),
+                secret_id=secret.id,
+                rotation_lambda_arn=self.rotation.function.arn,
+                rotation_rules={"automatically_after_days": schedule_days},
+                opts=child(self, depends_on=[permission]),
+            )
