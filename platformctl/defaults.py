@@ -72,6 +72,22 @@ class SharedSection(_Strict):
     alarm_topic_suffix: str
     dashboard_suffix: str
     artifact_retention_days: int
+    platform_key_suffix: str
+    log_retention_days: int
+    dashboard_period_seconds: int
+
+
+class PipelineSection(_Strict):
+    build_image: str
+    build_compute_type: str
+    build_environment_type: str
+    python_version: str
+    pulumi_version: str
+    build_timeout_minutes: dict[str, int]
+    queued_timeout_minutes: int
+    approval_environments: list[str]
+    health_check_minutes: int
+    execution_mode: str
 
 
 class PlatformDefaults(_Strict):
@@ -81,6 +97,7 @@ class PlatformDefaults(_Strict):
     environments: dict[str, EnvironmentSettings]
     compliance: ComplianceSection
     shared: SharedSection
+    pipeline: PipelineSection
     tenant_config: dict[str, Any]
 
     def log_retention_for(self, data_retention_days: int) -> int:
