@@ -4,10 +4,17 @@ PyYAML's SafeLoader already refuses tags that construct Python objects, but it a
 and aliases, which make "billion laughs" documents that are tiny on disk and explode in memory
 the moment anything walks them. Registry files never need aliases, so they are refused while
 composing, before any node is built.
+
+Besides aliases, the loader refuses what plain data never needs and what would surprise a
+reader: every non-standard tag, the standard tags that build non-data objects (``!!binary``,
+``!!set``, ``!!omap``, ``!!pairs``), a key given twice in one mapping (PyYAML would silently
+keep the last), and a scalar that its tag cannot read (``!!int x``, a 5,000-digit integer).
+Every such problem is a ``UserError`` on one line, naming the file, line and column.
 """
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +26,17 @@ from .errors import UserError
 #: Registry and defaults files are small documents; anything bigger is refused unread.
 MAX_DOCUMENT_BYTES = 1024 * 1024
 
+#: Standard YAML tags whose constructors build bytes, sets or tuples rather than plain data.
+_NON_DATA_STANDARD_TAGS = ("binary", "set", "omap", "pairs")
+
+_STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+
+#: What PyYAML's scalar constructors raise (unmarked) when a tagged value cannot be read.
+_SCALAR_READ_ERRORS = (ValueError, KeyError, TypeError, OverflowError)
+
 
 class _DataOnlyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases and every non-standard tag."""
+    """SafeLoader that refuses aliases, non-data tags, duplicate keys and unreadable scalars."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401 (PyYAML's signature)
         if self.check_event(AliasEvent):
@@ -31,15 +46,59 @@ class _DataOnlyLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: ANN401
+        try:
+            return super().construct_object(node, deep=deep)
+        except _SCALAR_READ_ERRORS:
+            # The value itself is not echoed: it may be long, or be the very secret being refused.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the value cannot be read as {_short_tag(node.tag)}", node.start_mark
+            ) from None
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == f"{_STANDARD_TAG_PREFIX}merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # an unhashable key: the base class reports it with its position
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {reprlib.repr(key)} appears twice in one mapping; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
 
 def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:  # noqa: ANN401
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag} is not allowed; registry files hold plain data", node.start_mark
+        None, None, f"tag {_short_tag(node.tag)} is not allowed; registry files hold plain data", node.start_mark
     )
 
 
 _DataOnlyLoader.add_multi_constructor("!", _refuse_tag)
-_DataOnlyLoader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse_tag)
+_DataOnlyLoader.add_multi_constructor(f"{_STANDARD_TAG_PREFIX}python/", _refuse_tag)
+
+
+def _refuse_standard_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:  # noqa: ANN401
+    return _refuse_tag(loader, "", node)
+
+
+for _tag in _NON_DATA_STANDARD_TAGS:
+    _DataOnlyLoader.add_constructor(f"{_STANDARD_TAG_PREFIX}{_tag}", _refuse_standard_tag)
+
+
+def _short_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:int`` as a YAML author writes it: ``!!int``."""
+    return tag.replace(_STANDARD_TAG_PREFIX, "!!")
+
+
+def _one_line(text: object) -> str:
+    """PyYAML's messages span lines; an operator gets one line per problem."""
+    return " ".join(str(text).split())
 
 
 def load_text(text: str, where: str) -> Any:  # noqa: ANN401 (any YAML data)
@@ -51,9 +110,13 @@ def load_text(text: str, where: str) -> Any:  # noqa: ANN401 (any YAML data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise UserError(where, f"{line}malformed YAML: {exc.problem or exc.context}") from None
+        raise UserError(where, f"{line}malformed YAML: {_one_line(exc.problem or exc.context)}") from None
+    except yaml.reader.ReaderError as exc:
+        raise UserError(
+            where, f"position {exc.position}: malformed YAML: character #x{exc.character:04x} is not allowed in YAML text"
+        ) from None
     except yaml.YAMLError as exc:
-        raise UserError(where, f"malformed YAML: {exc}") from None
+        raise UserError(where, f"malformed YAML: {_one_line(exc)}") from None
     except RecursionError:
         raise UserError(where, "malformed YAML: nesting is too deep") from None
 
