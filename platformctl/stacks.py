@@ -19,7 +19,7 @@ from typing import Iterable, Literal
 
 from .errors import UserError
 from .registry.loader import REGISTRY_DIR, tenant_file
-from .registry.model import Tenant
+from .registry.model import Tenant, tenant_id_problem
 
 
 @dataclass(frozen=True, order=True)
@@ -47,6 +47,10 @@ def parse_stack_name(name: str, environments: Iterable[str]) -> StackRef:
         return StackRef(name=name, environment=name)
     tenant_id, sep, env = name.rpartition("-")
     if sep and tenant_id and env in envs:
+        # The tenant part becomes a registry file name: `../x-dev` must not reach the disk.
+        problem = tenant_id_problem(tenant_id)
+        if problem:
+            raise UserError(f"stack '{name}'", f"tenant id '{tenant_id}' is not valid: {problem}")
         return StackRef(name=name, environment=env, tenant_id=tenant_id)
     raise UserError(
         f"stack '{name}'",

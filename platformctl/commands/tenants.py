@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,11 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..atomic import write_text_atomic
 from ..defaults import load_defaults
 from ..errors import EXIT_BAD_INPUT, UserError
 from ..registry import load_registry, tenant_file
 from ..registry.loader import REGISTRY_DIR, parse_tenant
+from ..registry.model import tenant_id_problem
 from ..registry.starter import starter_document
+from ..safe_yaml import load_text
 
 app = typer.Typer(help="Validate, list and create tenant registry files.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -31,7 +35,9 @@ def validate(
     checked = len(result.tenants) + len({e.where.split(":")[0] for e in result.errors})
     if result.errors:
         err_console.print(f"{len(result.errors)} problem(s) in {checked} file(s)", markup=False)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        # sys.exit, not typer.Exit: the CLI runs click with standalone_mode=False, where a
+        # typer.Exit's code is returned rather than raised, and the exit status would be lost.
+        sys.exit(EXIT_BAD_INPUT)
     console.print(f"ok: {len(result.tenants)} tenant file(s) valid", markup=False)
 
 
@@ -57,15 +63,20 @@ def new(
 ) -> None:
     """Write a valid starter file ``<registry>/<ID>.yaml``; never overwrites."""
     defaults = load_defaults()
-    text = starter_document(tenant_id, tier or sorted(defaults.tiers)[0], region or defaults.platform.supported_regions[0])
+    # The id becomes a file name and YAML text: check it before it is used as either.
+    problem = tenant_id_problem(tenant_id)
+    if problem:
+        raise UserError(f"ID '{tenant_id}'", problem)
+    tier = tier or sorted(defaults.tiers)[0]
+    if tier not in defaults.tiers:
+        raise UserError("--tier", f"unknown tier '{tier}'; expected one of {sorted(defaults.tiers)}")
+    region = region or defaults.platform.supported_regions[0]
+    if region not in defaults.platform.supported_regions:
+        raise UserError("--region", f"unsupported region '{region}'; expected one of {defaults.platform.supported_regions}")
+    text = starter_document(tenant_id, tier, region)
     path = tenant_file(tenant_id, registry)
-    from ..safe_yaml import load_text
-
     parse_tenant(load_text(text, str(path)), str(path), expected_id=tenant_id)
     if path.exists():
         raise UserError(str(path), "already exists; edit it instead")
-    registry.mkdir(parents=True, exist_ok=True)
-    from ..atomic import write_text_atomic
-
     write_text_atomic(path, text, exclusive=True)
     console.print(f"wrote {path}", markup=False)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -40,9 +41,15 @@ def tenant_file(tenant_id: str, registry_dir: Path = REGISTRY_DIR) -> Path:
     return registry_dir / f"{tenant_id}{REGISTRY_SUFFIX}"
 
 
+#: Python attribute names that the registry file spells differently (YAML ``global``).
+_FIELD_SPELLING = {"global_": "global"}
+
+
 def _dotted(loc: Iterable[Any]) -> str:
+    """A pydantic error location as the file's field path: ``config.global.security``."""
     parts = [str(p) for p in loc if p not in ("function-after", "function-before")]
-    return ".".join(p.replace("global_", "global") for p in parts) or "(root)"
+    # Only a whole part is respelt: a user's key such as `my_global_x` stays as written.
+    return ".".join(_FIELD_SPELLING.get(p, p) for p in parts) or "(root)"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -54,30 +61,43 @@ def _describe(error: dict[str, Any]) -> str:
         return "required field is missing"
     if kind in _TYPE_WORDS:
         return f"expected {_TYPE_WORDS[kind]}, got {given}"
+    if kind == "invalid-json-value":
+        return f"expected plain data (a string, number, true/false, null, list or mapping), got {given}"
+    if kind == "invalid_key":
+        return f"field names are strings; got {given}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 
 
-def _secret_errors(node: Any, path: list[str], where: str) -> list[UserError]:  # noqa: ANN401
-    """Refuse strings anywhere in the document that look like secret values."""
+def _value_errors(node: Any, path: list[str], where: str) -> list[UserError]:  # noqa: ANN401
+    """Refuse, anywhere in the document, strings (values or keys) that look like secret values,
+    and numbers that are not finite: config values are published as JSON, which has no NaN."""
+    field_path = ".".join(path) or "(root)"
     found: list[UserError] = []
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _secret_errors(value, [*path, str(key)], where)
+            if isinstance(key, str) and secret_shape(key):
+                found.append(_secret_error(where, ".".join([*path, "[key]"]), secret_shape(key)))
+            found += _value_errors(value, [*path, str(key)], where)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _secret_errors(value, [*path, str(index)], where)
+            found += _value_errors(value, [*path, str(index)], where)
     elif isinstance(node, str):
         shape = secret_shape(node)
         if shape:
-            found.append(
-                UserError(
-                    f"{where}: {'.'.join(path)}",
-                    f"looks like {shape}; the registry holds references only "
-                    "(put the value in Secrets Manager and name it under secrets.<name>.secret_name)",
-                )
-            )
+            found.append(_secret_error(where, field_path, shape))
+    elif isinstance(node, float) and not math.isfinite(node):
+        found.append(UserError(f"{where}: {field_path}", f"{node} is not a number JSON can hold; expected a finite number"))
     return found
+
+
+def _secret_error(where: str, field_path: str, shape: str | None) -> UserError:
+    # The value is never echoed: the line would leak the very secret it refuses.
+    return UserError(
+        f"{where}: {field_path}",
+        f"looks like {shape}; the registry holds references only "
+        "(put the value in Secrets Manager and name it under secrets.<name>.secret_name)",
+    )
 
 
 def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenant:  # noqa: ANN401
@@ -86,14 +106,16 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
         raise UserError(where, "file is empty; expected a tenant mapping (run `platformctl tenants new ID`)")
     if not isinstance(data, dict):
         raise UserError(where, f"root is {type(data).__name__}; expected a mapping of tenant fields")
-    errors = _secret_errors(data, [], where)
+    errors = _value_errors(data, [], where)
     tenant: Tenant | None = None
     try:
         tenant = Tenant.model_validate(data)
     except ValidationError as exc:
         errors += [UserError(f"{where}: {_dotted(e['loc'])}", _describe(e)) for e in exc.errors()]
-    if tenant is not None and expected_id is not None and tenant.id != expected_id:
-        errors.append(UserError(f"{where}: id", f"'{tenant.id}' does not match the file name; expected '{expected_id}'"))
+    # Checked on the raw value so a mismatch is reported with the file's other problems.
+    given_id = data.get("id")
+    if expected_id is not None and isinstance(given_id, str) and given_id != expected_id:
+        errors.append(UserError(f"{where}: id", f"'{given_id}' does not match the file name; expected '{expected_id}'"))
     if errors:
         raise UserErrors(errors)
     assert tenant is not None
@@ -105,17 +127,25 @@ def load_tenant(path: Path) -> Tenant:
     return parse_tenant(load_file(path), str(path), expected_id=path.name.removesuffix(REGISTRY_SUFFIX))
 
 
+def _expand(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.glob(f"*{REGISTRY_SUFFIX}") if p.is_file())
+    if path.is_file():
+        return [path]
+    raise UserError(str(path), "no such file or folder")
+
+
+def _each_once(paths: Iterable[Path]) -> list[Path]:
+    """Sorted, and one file named two ways (``tenants/a.yaml``, ``/repo/tenants/a.yaml``) once."""
+    by_real: dict[Path, Path] = {}
+    for path in paths:
+        by_real.setdefault(path.resolve(), path)
+    return sorted(by_real.values())
+
+
 def find_registry_files(paths: Iterable[Path]) -> list[Path]:
     """Expand files and folders into registry files, sorted, each once."""
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            found.update(p for p in path.glob(f"*{REGISTRY_SUFFIX}") if p.is_file())
-        elif path.is_file():
-            found.add(path)
-        else:
-            raise UserError(str(path), "no such file or folder")
-    return sorted(found)
+    return _each_once(p for path in paths for p in _expand(path))
 
 
 @dataclass
@@ -134,7 +164,13 @@ class RegistryLoadResult:
 def load_registry(paths: Iterable[Path] = (REGISTRY_DIR,)) -> RegistryLoadResult:
     """Load every registry file under ``paths``; collect all problems rather than stop at one."""
     result = RegistryLoadResult()
-    for path in find_registry_files(paths):
+    files: list[Path] = []
+    for given in paths:
+        try:
+            files += _expand(given)
+        except UserError as exc:
+            result.errors.append(exc)
+    for path in _each_once(files):
         try:
             tenant = load_tenant(path)
         except UserErrors as exc:

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
 from ..defaults import load_defaults
 
@@ -153,14 +153,33 @@ class PolicySection(_Strict):
     settings: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
 
 
+def tenant_id_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a tenant id, or None when it is a valid one.
+
+    >>> tenant_id_problem("north-star") is None
+    True
+    >>> tenant_id_problem("../x")
+    'expected a DNS label: lowercase letters, digits and inner hyphens'
+    """
+    platform = load_defaults().platform
+    if len(value) > platform.tenant_id_max_length:
+        return f"must be at most {platform.tenant_id_max_length} characters"
+    if not TENANT_ID_PATTERN.match(value):
+        return "expected a DNS label: lowercase letters, digits and inner hyphens"
+    if value in platform.reserved_tenant_ids:
+        return f"'{value}' is reserved by the platform"
+    return None
+
+
 class Tenant(_Strict):
     id: str
     display_name: str = Field(min_length=1)
     tier: str
-    region: str
     contacts: list[Contact] = Field(min_length=1)
     environments: list[str] = Field(min_length=1)
     compliance: Compliance
+    # After `compliance`, so its validator can check residency and name this field when it fails.
+    region: str
     config: ConfigTree = Field(default_factory=ConfigTree)
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
     policy: PolicySection = Field(default_factory=PolicySection)
@@ -168,13 +187,9 @@ class Tenant(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        platform = load_defaults().platform
-        if len(value) > platform.tenant_id_max_length:
-            raise ValueError(f"must be at most {platform.tenant_id_max_length} characters")
-        if not TENANT_ID_PATTERN.match(value):
-            raise ValueError("expected a DNS label: lowercase letters, digits and inner hyphens")
-        if value in platform.reserved_tenant_ids:
-            raise ValueError(f"'{value}' is reserved by the platform")
+        problem = tenant_id_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("tier")
@@ -187,10 +202,16 @@ class Tenant(_Strict):
 
     @field_validator("region")
     @classmethod
-    def _region(cls, value: str) -> str:
+    def _region(cls, value: str, info: ValidationInfo) -> str:
         supported = load_defaults().platform.supported_regions
         if value not in supported:
             raise ValueError(f"unsupported region '{value}'; expected one of {supported}")
+        compliance = info.data.get("compliance")  # absent when compliance itself is invalid
+        if compliance is not None and value not in compliance.residency.allowed_regions:
+            raise ValueError(
+                f"region '{value}' is not in compliance.residency.allowed_regions "
+                f"{compliance.residency.allowed_regions}"
+            )
         return value
 
     @field_validator("environments")
@@ -203,12 +224,3 @@ class Tenant(_Strict):
         if len(set(envs)) != len(envs):
             raise ValueError("lists an environment twice")
         return envs
-
-    @model_validator(mode="after")
-    def _region_is_resident(self) -> "Tenant":
-        if self.region not in self.compliance.residency.allowed_regions:
-            raise ValueError(
-                f"region '{self.region}' is not in compliance.residency.allowed_regions "
-                f"{self.compliance.residency.allowed_regions}"
-            )
-        return self

@@ -19,13 +19,19 @@ _KNOWN_SECRET_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a GitHub token", re.compile(r"\bgh[pousr]_[0-9A-Za-z]{30,}\b")),
     ("a Slack token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b")),
     ("a JSON Web Token", re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}")),
-    ("a password in a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+    # The user part may be empty (redis://:password@host).
+    ("a password in a URL", re.compile(r"://[^/\s:@]*:[^/\s@]+@")),
 )
 
 #: Tokens at least this long with at least this much entropy per character look like keys.
 _HIGH_ENTROPY_MIN_LENGTH = 32
 _HIGH_ENTROPY_BITS_PER_CHAR = 4.0
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]+")
+#: A key has a long stretch with no separator in it. A token whose every stretch between
+#: separators is shorter than this is a path or name made of words
+#: (``north-star2/payment/provider-api-key-v2``): a reference, not a secret.
+_HIGH_ENTROPY_MIN_RUN = 16
+_SEPARATORS = re.compile(r"[/_\-]")
 
 
 def _entropy(token: str) -> float:
@@ -40,8 +46,10 @@ def secret_shape(value: str) -> str | None:
         if pattern.search(value):
             return label
     for token in _TOKEN.findall(value):
-        if len(token) >= _HIGH_ENTROPY_MIN_LENGTH and _entropy(token) >= _HIGH_ENTROPY_BITS_PER_CHAR:
-            has_mix = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
-            if has_mix:
-                return "a high-entropy key or token"
+        if len(token) < _HIGH_ENTROPY_MIN_LENGTH or _entropy(token) < _HIGH_ENTROPY_BITS_PER_CHAR:
+            continue
+        has_mix = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+        longest_run = max(len(run) for run in _SEPARATORS.split(token))
+        if has_mix and longest_run >= _HIGH_ENTROPY_MIN_RUN:
+            return "a high-entropy key or token"
     return None
