@@ -21,6 +21,7 @@ import pulumi_aws as aws
 
 from .context import TenantContext, child
 from .function import ServiceFunction
+from .log_groups import service_log_group
 from .routes import Route, arn_path, path_parameters
 
 SERVICE = "api"
@@ -263,14 +264,7 @@ class ApiGateway(pulumi.ComponentResource):
 
     def _stage(self, ctx: TenantContext, deployment: aws.apigateway.Deployment) -> None:
         tier = ctx.settings.tier
-        self.access_logs = aws.cloudwatch.LogGroup(
-            f"{self._base}-access-logs",
-            name=f"/ubertruck/{ctx.prefix}/{SERVICE}/access",
-            retention_in_days=ctx.settings.log_retention_days,
-            kms_key_id=ctx.key_arn,
-            tags=ctx.tags,
-            opts=child(self),
-        )
+        self.access_logs = service_log_group(ctx, SERVICE, "access", self)
         self.stage = aws.apigateway.Stage(
             f"{self._base}-stage",
             rest_api=self.rest_api.id,

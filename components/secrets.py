@@ -48,8 +48,10 @@ class SecretsService(pulumi.ComponentResource):
     """``ubertruck:secrets:SecretsService`` — secrets, rotation function, rotation schedules."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
-    #: Registry key → secret ARN (what the service publishes).
-    arns: pulumi.Output[dict[str, str]]
+    #: Registry key → secret ARN, for the services that read a secret (``PaymentServiceArgs.secret_arns``).
+    secret_arns: dict[str, pulumi.Output[str]]
+    #: The same mapping, resolved, as published in this service's ``integration/resources``.
+    published: pulumi.Output[dict[str, str]]
     role: ServiceRole | None
     rotation: ServiceFunction | None
     outputs: dict[str, pulumi.Input[object]]
@@ -70,16 +72,17 @@ class SecretsService(pulumi.ComponentResource):
             )
             for key, ref in refs.items()
         }
-        self.arns = publish_resources(ctx, SERVICE, {key: s.arn for key, s in self.secrets.items()}, self)
+        self.secret_arns = {key: secret.arn for key, secret in self.secrets.items()}
+        self.published = publish_resources(ctx, SERVICE, self.secret_arns, self)
         self.role = self.rotation = None
         if self.secrets:
             self._rotation(ctx)
-        self.outputs = {"secret_arns": self.arns}
+        self.outputs = {"secret_arns": self.published}
         self.register_outputs(self.outputs)
 
     def _rotation(self, ctx: TenantContext) -> None:
         """One rotation function for all the tenant's secrets, allowed to touch exactly them."""
-        arns = [s.arn for s in self.secrets.values()]
+        arns = list(self.secret_arns.values())
         self.role = ServiceRole(
             ctx.name(SERVICE, "role"),
             ServiceRoleArgs(
@@ -91,7 +94,7 @@ class SecretsService(pulumi.ComponentResource):
         )
         self.rotation = ServiceFunction(
             ctx.name(SERVICE, "rotation"),
-            ServiceFunctionArgs(ctx, SERVICE, "rotation", self.role.arn, self.arns),
+            ServiceFunctionArgs(ctx, SERVICE, "rotation", self.role.arn, self.published),
             opts=child(self),
         )
         schedule_days = int(ctx.technical(SERVICE, "rotation")["schedule_days"])

@@ -25,7 +25,7 @@ from components.tables import TenantDataStores
 from components.tenant import shared_stack_reference
 from components.tenant_key import TenantKey, TenantKeyArgs
 from platformctl.defaults import load_defaults
-from platformctl.engine.capture import CapturedResource
+from platformctl.engine.capture import SECRET_SIG, SIG_KEY, CapturedResource
 from platformctl.engine.runner import run_stack
 from platformctl.registry.loader import load_tenant, tenant_file
 from platformctl.registry.model import Tenant
@@ -77,6 +77,13 @@ class Plan:
         """Every input of every resource, as one JSON text (for isolation checks)."""
         return json.dumps([r.wire_inputs for r in self.resources], sort_keys=True)
 
+    def parameter_value(self, path: str) -> str:
+        """The value of the SSM parameter at ``path``, unmasked (the AWS SDK marks every
+        parameter value secret, so the plain view masks them all)."""
+        (param,) = [r for r in self.of_type("aws:ssm/parameter:Parameter") if r.inputs["name"] == path]
+        value = param.wire_inputs["value"]
+        return value["value"] if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG else value
+
     def policies(self, component_type: str) -> list[dict[str, Any]]:
         return [json.loads(r.inputs["policy"]) for r in self.under(component_type) if r.type == "aws:iam/rolePolicy:RolePolicy"]
 
@@ -95,37 +102,32 @@ def plan_tenant(tenant: Tenant, environment: str) -> Plan:
             pulumi.export(key, value)
 
     run = run_stack(settings.prefix, project, defaults.offline.account_id, settings.region, shared_outputs, organization, program)
-    return Plan(settings, run.resources, run.outputs)
+    # The tests compare against settings the program never saw, so nothing the program did to
+    # its own copy can make an expectation agree with it.
+    return Plan(tenant_settings(tenant, environment, defaults), run.resources, run.outputs)
 
 
 def registry_tenant(tenant_id: str) -> Tenant:
     return load_tenant(tenant_file(tenant_id))
 
 
-@pytest.fixture(scope="session")
-def acme_dev() -> Plan:
-    return plan_tenant(registry_tenant("acme"), "dev")
+def _stack_fixture(tenant_id: str, environment: str, **changes: Any) -> Any:  # noqa: ANN401 (a pytest fixture)
+    """A session fixture planning ``tenant_id`` in ``environment``, its registry entry changed by ``changes``."""
+
+    @pytest.fixture(scope="session")
+    def plan() -> Plan:
+        tenant = registry_tenant(tenant_id)
+        return plan_tenant(tenant.model_copy(update=changes) if changes else tenant, environment)
+
+    return plan
 
 
-@pytest.fixture(scope="session")
-def acme_prod() -> Plan:
-    return plan_tenant(registry_tenant("acme"), "prod")
-
-
-@pytest.fixture(scope="session")
-def globex_dev() -> Plan:
-    return plan_tenant(registry_tenant("globex"), "dev")
-
-
-@pytest.fixture(scope="session")
-def initech_dev() -> Plan:
-    return plan_tenant(registry_tenant("initech"), "dev")
-
-
-@pytest.fixture(scope="session")
-def secretless_dev() -> Plan:
-    """A tenant whose registry file names no secrets."""
-    return plan_tenant(registry_tenant("globex").model_copy(update={"secrets": {}}), "dev")
+acme_dev = _stack_fixture("acme", "dev")
+acme_prod = _stack_fixture("acme", "prod")
+globex_dev = _stack_fixture("globex", "dev")
+initech_dev = _stack_fixture("initech", "dev")
+#: globex as if its registry file named no secrets.
+secretless_dev = _stack_fixture("globex", "dev", secrets={})
 
 
 @pytest.fixture(params=["acme_dev", "globex_dev", "initech_dev"])
