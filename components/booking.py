@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .business import audit_writer, idempotency_store, item_store, service_parts
+from .business import service_parts, transactional_access
 from .context import TenantContext
 from .function import ServiceFunction
-from .messaging import encrypted_topic, publish_grants
+from .messaging import encrypted_topic
 from .routes import Route
 from .tables import TableSpec, TenantDataStores, tenant_table
 
@@ -46,19 +46,8 @@ class BookingService(pulumi.ComponentResource):
         ctx, stores = args.ctx, args.stores
         self.table = tenant_table(ctx, BOOKINGS, self)
         self.events_topic = encrypted_topic(ctx, self, SERVICE, "events")
-        parts = service_parts(
-            self,
-            ctx,
-            SERVICE,
-            "api",
-            grants=[item_store(self.table), audit_writer(stores), idempotency_store(stores), *publish_grants(ctx, self.events_topic)],
-            resources={
-                "bookings_table": self.table.name,
-                "audit_table": stores.audit.name,
-                "idempotency_table": stores.idempotency.name,
-                "events_topic_arn": self.events_topic.arn,
-            },
-        )
+        access = transactional_access(ctx, stores, "bookings_table", self.table, self.events_topic)
+        parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
         self.routes = [
             Route("/bookings/quote", "POST", self.function, "booking:quote"),

@@ -2,10 +2,11 @@
 exact DynamoDB grants per use, and the role + published resources + function of one service.
 
 Each grant names exactly the actions a use needs on exactly one table's ARN, so a role reads
-like the service's data-access contract:
+like the service's data-access contract. A service's grants and the resources it publishes
+are built together (``ServiceAccess``) so the function is told about exactly what it may use:
 
->>> grants = [item_store(bookings), audit_writer(stores), idempotency_store(stores)]  # doctest: +SKIP
->>> parts = service_parts(component, ctx, "booking", "api", grants, {"bookings_table": bookings.name})  # doctest: +SKIP
+>>> access = transactional_access(ctx, stores, "bookings_table", bookings, events_topic)  # doctest: +SKIP
+>>> parts = service_parts(component, ctx, "booking", "api", access)                       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .config_params import publish_resources
 from .context import TenantContext, child
 from .function import ServiceFunction, ServiceFunctionArgs
 from .iam import Grant, ServiceRole, ServiceRoleArgs
+from .messaging import publish_grants
 from .tables import TenantDataStores
 
 #: A service's own items: read one, write one, change one, list a partition.
@@ -46,6 +48,35 @@ def idempotency_store(stores: TenantDataStores) -> Grant:
 
 
 @dataclass(frozen=True)
+class ServiceAccess:
+    """What a service may touch (``grants``) and what it is told about (``resources``, its
+    published ``integration/resources``: names and ARNs by the key its functions read)."""
+
+    grants: tuple[Grant, ...]
+    resources: Mapping[str, pulumi.Input[str]]
+
+    def plus(self, grants: Sequence[Grant], resources: Mapping[str, pulumi.Input[str]]) -> "ServiceAccess":
+        """This access and more (a payment provider's secret, say)."""
+        return ServiceAccess((*self.grants, *grants), {**self.resources, **resources})
+
+
+def transactional_access(
+    ctx: TenantContext, stores: TenantDataStores, table_key: str, table: aws.dynamodb.Table, events_topic: aws.sns.Topic
+) -> ServiceAccess:
+    """A service that keeps its items in ``table`` (published as ``table_key``), makes its
+    writes idempotent, audits every operation and publishes each change on ``events_topic``."""
+    return ServiceAccess(
+        (item_store(table), audit_writer(stores), idempotency_store(stores), *publish_grants(ctx, events_topic)),
+        {
+            table_key: table.name,
+            "audit_table": stores.audit.name,
+            "idempotency_table": stores.idempotency.name,
+            "events_topic_arn": events_topic.arn,
+        },
+    )
+
+
+@dataclass(frozen=True)
 class ServiceParts:
     """A service's role, its published ``integration/resources`` and its function."""
 
@@ -54,18 +85,11 @@ class ServiceParts:
     function: ServiceFunction
 
 
-def service_parts(
-    parent: pulumi.Resource,
-    ctx: TenantContext,
-    service: str,
-    function: str,
-    grants: Sequence[Grant],
-    resources: Mapping[str, pulumi.Input[str]],
-) -> ServiceParts:
+def service_parts(parent: pulumi.Resource, ctx: TenantContext, service: str, function: str, access: ServiceAccess) -> ServiceParts:
     """Create, under ``parent``, the service's least-privilege role (config read, logs and
-    X-Ray come with every role; ``grants`` add exactly what the service touches), publish its
-    resources to the config namespace, and create its function reading them."""
-    role = ServiceRole(ctx.name(service, "role"), ServiceRoleArgs(ctx, service, grants=list(grants)), opts=child(parent))
-    published = publish_resources(ctx, service, resources, parent)
+    X-Ray come with every role; ``access.grants`` add exactly what the service touches),
+    publish ``access.resources`` to the config namespace, and create its function reading them."""
+    role = ServiceRole(ctx.name(service, "role"), ServiceRoleArgs(ctx, service, grants=list(access.grants)), opts=child(parent))
+    published = publish_resources(ctx, service, access.resources, parent)
     fn = ServiceFunction(ctx.name(service, function), ServiceFunctionArgs(ctx, service, function, role.arn, published), opts=child(parent))
     return ServiceParts(role=role, resources=published, function=fn)

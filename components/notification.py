@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from platformctl.errors import UserError
 
-from .business import audit_writer, service_parts
+from .business import ServiceAccess, audit_writer, service_parts
 from .context import TenantContext, child
 from .function import ServiceFunction
 from .iam import Grant
@@ -84,19 +84,16 @@ class NotificationService(pulumi.ComponentResource):
         self.queue = DeadLetteredQueue(ctx, self, QueueSpec(QUEUE_NAME, settings))
         subscribe_queue(self, self.queue, args.event_topics)
         self.outbound_topic = encrypted_topic(ctx, self, QUEUE_NAME, "out")
-        parts = service_parts(
-            self,
-            ctx,
-            SERVICE,
-            "consumer",
-            grants=[consume_grant(self.queue.queue), *publish_grants(ctx, self.outbound_topic), audit_writer(stores), *ses_grants(ctx)],
-            resources={
+        access = ServiceAccess(
+            (consume_grant(self.queue.queue), *publish_grants(ctx, self.outbound_topic), audit_writer(stores), *ses_grants(ctx)),
+            {
                 "queue_url": self.queue.queue.url,
                 "dlq_url": self.queue.dlq.url,
                 "outbound_topic_arn": self.outbound_topic.arn,
                 "audit_table": stores.audit.name,
             },
         )
+        parts = service_parts(self, ctx, SERVICE, "consumer", access)
         self.function = parts.function
         self.event_source = aws.lambda_.EventSourceMapping(
             ctx.name(SERVICE, "consumer", "queue"),

@@ -18,11 +18,11 @@ import pulumi_aws as aws
 
 from platformctl.errors import UserError
 
-from .business import audit_writer, idempotency_store, item_store, service_parts
+from .business import service_parts, transactional_access
 from .context import TenantContext
 from .function import ServiceFunction
 from .iam import Grant
-from .messaging import encrypted_topic, publish_grants
+from .messaging import encrypted_topic
 from .routes import Route
 from .tables import TableSpec, TenantDataStores, tenant_table
 
@@ -72,26 +72,10 @@ class PaymentService(pulumi.ComponentResource):
         secret_arn = provider_secret_arn(ctx, args.secret_arns)
         self.table = tenant_table(ctx, PAYMENTS, self)
         self.events_topic = encrypted_topic(ctx, self, SERVICE, "events")
-        parts = service_parts(
-            self,
-            ctx,
-            SERVICE,
-            "api",
-            grants=[
-                item_store(self.table),
-                audit_writer(stores),
-                idempotency_store(stores),
-                *publish_grants(ctx, self.events_topic),
-                Grant(SECRET_READ_ACTIONS, [secret_arn]),
-            ],
-            resources={
-                "payments_table": self.table.name,
-                "audit_table": stores.audit.name,
-                "idempotency_table": stores.idempotency.name,
-                "events_topic_arn": self.events_topic.arn,
-                "provider_secret_arn": secret_arn,
-            },
+        access = transactional_access(ctx, stores, "payments_table", self.table, self.events_topic).plus(
+            [Grant(SECRET_READ_ACTIONS, [secret_arn])], {"provider_secret_arn": secret_arn}
         )
+        parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
         self.routes = [
             Route("/payments/authorize", "POST", self.function, "payment:authorize"),

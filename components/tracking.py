@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .business import audit_writer, item_store, service_parts
+from .business import ServiceAccess, audit_writer, item_store, service_parts
 from .context import TenantContext
 from .function import ServiceFunction
 from .routes import Route
@@ -43,14 +43,8 @@ class TrackingService(pulumi.ComponentResource):
         super().__init__("ubertruck:tracking:TrackingService", name, None, opts)
         ctx, stores = args.ctx, args.stores
         self.table = tenant_table(ctx, TRACKING, self)
-        parts = service_parts(
-            self,
-            ctx,
-            SERVICE,
-            "api",
-            grants=[item_store(self.table), audit_writer(stores)],
-            resources={"tracking_table": self.table.name, "audit_table": stores.audit.name},
-        )
+        access = ServiceAccess((item_store(self.table), audit_writer(stores)), {"tracking_table": self.table.name, "audit_table": stores.audit.name})
+        parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
         self.routes = [
             Route("/tracking/{booking_id}/positions", "POST", self.function, "tracking:write"),

@@ -1,0 +1,179 @@
+"""The notification service component, planned offline for acme (dev) and globex (dev)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.context import TenantContext
+from components.notification import checked_queue_settings, ses_grants
+from platformctl.errors import UserError
+from tests.components._business_fixtures import (
+    ACCOUNT,
+    ServiceFunctionContract,
+    assert_encrypted_with_tenant_key,
+    assert_role_allows_exactly,
+    plan_settings,
+    planned,
+    settings_for,
+    with_config,
+)
+
+COMPONENT = "ubertruck:notification:NotificationService"
+
+
+class TestNotificationFunction(ServiceFunctionContract):
+    service, function, component = "notification", "consumer", COMPONENT
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return planned("acme", "dev")
+
+
+def _queue_arn(plan, suffix: str = "") -> str:
+    return plan.arn("sqs", f"{plan.prefix}-notifications{suffix}")
+
+
+def _topic_arn(plan, name: str) -> str:
+    return plan.arn("sns", f"{plan.prefix}-{name}")
+
+
+def _tuned(change_queue) -> "TenantContext":
+    def change(config):
+        change_queue(config["services"]["notification"]["technical"]["queue"])
+
+    return TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "arn:aws:kms:ap-south-1:123456789012:key/k", "", "")
+
+
+def test_component_holds_queues_topic_subscriptions_role_function_and_mapping(plan):
+    names = {(r.type, r.name) for r in plan.under(COMPONENT)}
+    p = plan.prefix
+    assert {
+        ("aws:sqs/queue:Queue", f"{p}-notifications"),
+        ("aws:sqs/queue:Queue", f"{p}-notifications-dlq"),
+        ("aws:sqs/queuePolicy:QueuePolicy", f"{p}-notifications-policy"),
+        ("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy", f"{p}-notifications-dlq-redrive-allow"),
+        ("aws:sns/topicSubscription:TopicSubscription", f"{p}-notifications-from-booking-events"),
+        ("aws:sns/topicSubscription:TopicSubscription", f"{p}-notifications-from-payment-events"),
+        ("aws:sns/topic:Topic", f"{p}-notifications-out"),
+        ("aws:iam/role:Role", f"{p}-notification"),
+        ("aws:lambda/function:Function", f"{p}-notification-consumer"),
+        ("aws:cloudwatch/logGroup:LogGroup", f"{p}-notification-consumer-logs"),
+        ("aws:lambda/eventSourceMapping:EventSourceMapping", f"{p}-notification-consumer-queue"),
+        ("aws:ssm/parameter:Parameter", f"{p}-config-services-notification-dev-integration-resources"),
+    } <= names
+
+
+def test_queues_and_outbound_topic_are_encrypted_with_tenant_key(plan):
+    for name in ("notifications", "notifications-dlq", "notifications-out"):
+        assert_encrypted_with_tenant_key(plan.by_name(f"{plan.prefix}-{name}"), plan)
+
+
+def test_queue_redrives_to_its_dlq_after_configured_receives(plan):
+    queue = plan.by_name(f"{plan.prefix}-notifications").inputs
+    settings = plan.settings.technical("notification", "queue")
+    assert json.loads(queue["redrivePolicy"]) == {"deadLetterTargetArn": _queue_arn(plan, "-dlq"), "maxReceiveCount": settings["max_receive_count"]}
+    assert queue["visibilityTimeoutSeconds"] == settings["visibility_timeout_seconds"]
+    assert queue["messageRetentionSeconds"] == settings["message_retention_seconds"]
+    dlq = plan.by_name(f"{plan.prefix}-notifications-dlq").inputs
+    assert dlq["messageRetentionSeconds"] == settings["dlq_message_retention_seconds"]
+    assert "redrivePolicy" not in dlq
+    allow = json.loads(plan.by_name(f"{plan.prefix}-notifications-dlq-redrive-allow").inputs["redriveAllowPolicy"])
+    assert allow == {"redrivePermission": "byQueue", "sourceQueueArns": [_queue_arn(plan)]}
+
+
+def test_queue_policy_admits_only_the_two_event_topics(plan):
+    policy = json.loads(plan.by_name(f"{plan.prefix}-notifications-policy").inputs["policy"])
+    [statement] = policy["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == _queue_arn(plan)
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": [_topic_arn(plan, "booking-events"), _topic_arn(plan, "payment-events")]}}
+
+
+def test_both_event_topics_deliver_raw_to_the_queue(plan):
+    for topic in ("booking-events", "payment-events"):
+        subscription = plan.by_name(f"{plan.prefix}-notifications-from-{topic}").inputs
+        assert subscription == {"topic": _topic_arn(plan, topic), "protocol": "sqs", "endpoint": _queue_arn(plan), "rawMessageDelivery": True}
+
+
+def test_event_source_mapping_reports_batch_item_failures_with_configured_batching(plan):
+    mapping = plan.by_name(f"{plan.prefix}-notification-consumer-queue").inputs
+    settings = plan.settings.technical("notification", "queue")
+    assert mapping["eventSourceArn"] == _queue_arn(plan)
+    assert mapping["functionName"] == plan.arn("lambda", f"function:{plan.prefix}-notification-consumer")
+    assert mapping["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["batchSize"] == settings["batch_size"]
+    assert mapping["maximumBatchingWindowInSeconds"] == settings["max_batching_window_seconds"]
+    assert mapping["scalingConfig"] == {"maximumConcurrency": settings["max_concurrency"]}
+
+
+def test_queue_and_mapping_follow_a_config_change_with_no_code_change():
+    def change(config):
+        config["services"]["notification"]["technical"]["queue"].update(
+            batch_size=25, max_batching_window_seconds=3, max_receive_count=2, visibility_timeout_seconds=90, max_concurrency=4
+        )
+
+    tuned = plan_settings(with_config(settings_for("globex", "dev"), change))
+    mapping = tuned.by_name(f"{tuned.prefix}-notification-consumer-queue").inputs
+    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"], mapping["scalingConfig"]) == (25, 3, {"maximumConcurrency": 4})
+    queue = tuned.by_name(f"{tuned.prefix}-notifications").inputs
+    assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == 2
+    assert queue["visibilityTimeoutSeconds"] == 90
+
+
+def test_role_allows_exactly_its_queue_outbound_topic_and_audit(plan):
+    assert_role_allows_exactly(
+        plan,
+        "notification",
+        {
+            "sqs:ReceiveMessage": {_queue_arn(plan)},
+            "sqs:DeleteMessage": {_queue_arn(plan)},
+            "sqs:ChangeMessageVisibility": {_queue_arn(plan)},
+            "sqs:GetQueueAttributes": {_queue_arn(plan)},
+            "sns:Publish": {_topic_arn(plan, "notifications-out")},
+            "kms:GenerateDataKey": {plan.key_arn},
+            "dynamodb:PutItem": {plan.arn("dynamodb", f"table/{plan.prefix}-audit")},
+        },
+    )
+
+
+def test_published_resources_name_queues_topic_and_audit(plan):
+    assert plan.published_resources("notification") == {
+        "queue_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{ACCOUNT}/{plan.prefix}-notifications",
+        "dlq_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{ACCOUNT}/{plan.prefix}-notifications-dlq",
+        "outbound_topic_arn": _topic_arn(plan, "notifications-out"),
+        "audit_table": f"{plan.prefix}-audit",
+    }
+
+
+def test_ses_send_is_granted_only_for_a_configured_sender():
+    assert ses_grants(_tuned(lambda queue: None)) == []
+
+    def change(config):
+        config["services"]["notification"]["integration"]["service_endpoints"] = {"ses_sender": "noreply@acme.example"}
+
+    ctx = TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "k", "", "")
+    [grant] = ses_grants(ctx)
+    assert list(grant.resources) == [f"arn:aws:ses:ap-south-1:{ACCOUNT}:identity/noreply@acme.example"]
+    assert set(grant.actions) == {"ses:SendEmail", "ses:SendRawEmail"}
+
+
+@pytest.mark.parametrize(
+    ("change", "entry"),
+    [
+        (lambda q: q.update(visibility_timeout_seconds=5), "visibility_timeout_seconds"),
+        (lambda q: q.update(max_concurrency=11), "max_concurrency"),
+        (lambda q: q.update(batch_size=50, max_batching_window_seconds=0), "max_batching_window_seconds"),
+    ],
+)
+def test_queue_settings_aws_would_reject_fail_in_the_plan_naming_the_entry(change, entry):
+    with pytest.raises(UserError, match=rf"services\.notification\.technical\.queue\.{entry}"):
+        checked_queue_settings(_tuned(change))
+
+
+def test_default_queue_settings_pass_the_checks():
+    assert checked_queue_settings(_tuned(lambda queue: None))["batch_size"] == settings_for("acme", "dev").technical("notification", "queue")["batch_size"]
