@@ -43,13 +43,43 @@ def tenant_file(tenant_id: str, registry_dir: Path = REGISTRY_DIR) -> Path:
 
 #: Python attribute names that the registry file spells differently (YAML ``global``).
 _FIELD_SPELLING = {"global_": "global"}
+#: Location parts pydantic adds for validators and for the branch of a JSON value it tried.
+_VALIDATOR_PARTS = ("function-after", "function-before")
+_JSON_BRANCH = {"dict": dict, "list": list}
 
 
-def _dotted(loc: Iterable[Any]) -> str:
+def _walk(loc: tuple[Any, ...], node: Any) -> list[Any] | None:  # noqa: ANN401
+    """``loc`` with pydantic's JSON-branch parts (``dict``, ``list``) dropped, found by walking
+    the document itself, so a user key that happens to be called ``dict`` is kept.
+
+    Returns None when ``loc`` does not fit the document (only its last part may be absent: a
+    missing or unknown field).
+    """
+    if not loc:
+        return []
+    head, rest = loc[0], loc[1:]
+    fits_key = isinstance(node, dict) and head in node
+    fits_index = isinstance(node, list) and isinstance(head, int) and 0 <= head < len(node)
+    if fits_key or fits_index:
+        tail = _walk(rest, node[head])
+        if tail is not None:
+            return [head, *tail]
+    branch = _JSON_BRANCH.get(head) if isinstance(head, str) else None
+    if branch is not None and isinstance(node, branch):
+        tail = _walk(rest, node)
+        if tail is not None:
+            return tail
+    if not rest:
+        return [head]
+    return None
+
+
+def _dotted(loc: Iterable[Any], document: Any = None) -> str:  # noqa: ANN401
     """A pydantic error location as the file's field path: ``config.global.security``."""
-    parts = [str(p) for p in loc if p not in ("function-after", "function-before")]
+    parts = tuple(p for p in loc if p not in _VALIDATOR_PARTS)
+    parts = tuple(_walk(parts, document) or parts)
     # Only a whole part is respelt: a user's key such as `my_global_x` stays as written.
-    return ".".join(_FIELD_SPELLING.get(p, p) for p in parts) or "(root)"
+    return ".".join(_FIELD_SPELLING.get(str(p), str(p)) for p in parts) or "(root)"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -111,7 +141,7 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
     try:
         tenant = Tenant.model_validate(data)
     except ValidationError as exc:
-        errors += [UserError(f"{where}: {_dotted(e['loc'])}", _describe(e)) for e in exc.errors()]
+        errors += [UserError(f"{where}: {_dotted(e['loc'], data)}", _describe(e)) for e in exc.errors()]
     # Checked on the raw value so a mismatch is reported with the file's other problems.
     given_id = data.get("id")
     if expected_id is not None and isinstance(given_id, str) and given_id != expected_id:
