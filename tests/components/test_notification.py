@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.context import TenantContext
-from components.notification import checked_queue_settings, ses_grants
+from components.notification import UNWINDOWED_BATCH_LIMIT, checked_queue_settings, ses_grants
 from platformctl.errors import UserError
 from tests.components._business_fixtures import (
     ACCOUNT,
@@ -112,17 +112,23 @@ def test_event_source_mapping_reports_batch_item_failures_with_configured_batchi
 
 
 def test_queue_and_mapping_follow_a_config_change_with_no_code_change():
-    def change(config):
-        config["services"]["notification"]["technical"]["queue"].update(
-            batch_size=25, max_batching_window_seconds=3, max_receive_count=2, visibility_timeout_seconds=90, max_concurrency=4
-        )
+    settings = settings_for("globex", "dev")
+    defaults = settings.technical("notification", "queue")
+    # Each value moved off its default (a larger batch needs a batching window, fewer pollers).
+    tuned_values = {key: int(defaults[key]) + 1 for key in ("batch_size", "max_batching_window_seconds", "max_receive_count", "visibility_timeout_seconds")}
+    tuned_values["max_concurrency"] = int(defaults["max_concurrency"]) - 1
 
-    tuned = plan_settings(with_config(settings_for("globex", "dev"), change))
+    def change(config):
+        config["services"]["notification"]["technical"]["queue"].update(tuned_values)
+
+    tuned = plan_settings(with_config(settings, change))
     mapping = tuned.by_name(f"{tuned.prefix}-notification-consumer-queue").inputs
-    assert (mapping["batchSize"], mapping["maximumBatchingWindowInSeconds"], mapping["scalingConfig"]) == (25, 3, {"maximumConcurrency": 4})
+    assert mapping["batchSize"] == tuned_values["batch_size"]
+    assert mapping["maximumBatchingWindowInSeconds"] == tuned_values["max_batching_window_seconds"]
+    assert mapping["scalingConfig"] == {"maximumConcurrency": tuned_values["max_concurrency"]}
     queue = tuned.by_name(f"{tuned.prefix}-notifications").inputs
-    assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == 2
-    assert queue["visibilityTimeoutSeconds"] == 90
+    assert json.loads(queue["redrivePolicy"])["maxReceiveCount"] == tuned_values["max_receive_count"]
+    assert queue["visibilityTimeoutSeconds"] == tuned_values["visibility_timeout_seconds"]
 
 
 def test_role_allows_exactly_its_queue_outbound_topic_and_audit(plan):
@@ -162,12 +168,20 @@ def test_ses_send_is_granted_only_for_a_configured_sender():
     assert set(grant.actions) == {"ses:SendEmail", "ses:SendRawEmail"}
 
 
+def _function_timeout() -> int:
+    return int(settings_for("acme", "dev").global_section("operational")["timeouts"]["function_timeout_seconds"])
+
+
+def _reserved_concurrency() -> int:
+    return int(settings_for("acme", "dev").technical("notification", "scaling_policies")["reserved_concurrency"])
+
+
 @pytest.mark.parametrize(
     ("change", "entry"),
     [
-        (lambda q: q.update(visibility_timeout_seconds=5), "visibility_timeout_seconds"),
-        (lambda q: q.update(max_concurrency=11), "max_concurrency"),
-        (lambda q: q.update(batch_size=50, max_batching_window_seconds=0), "max_batching_window_seconds"),
+        (lambda q: q.update(visibility_timeout_seconds=_function_timeout() - 1), "visibility_timeout_seconds"),
+        (lambda q: q.update(max_concurrency=_reserved_concurrency() + 1), "max_concurrency"),
+        (lambda q: q.update(batch_size=UNWINDOWED_BATCH_LIMIT + 1, max_batching_window_seconds=0), "max_batching_window_seconds"),
     ],
 )
 def test_queue_settings_aws_would_reject_fail_in_the_plan_naming_the_entry(change, entry):

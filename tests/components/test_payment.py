@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.context import TenantContext
-from components.payment import provider_secret_arn
+from components.payment import PROVIDER_KEY_REFERENCE, provider_secret_arn
 from platformctl.errors import UserError
 from tests.components._business_fixtures import (
     ACCOUNT,
@@ -87,16 +87,22 @@ def _context(references: dict[str, str]) -> TenantContext:
     return TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "arn:aws:kms:ap-south-1:123456789012:key/k", "", "")
 
 
+def _registry_entries() -> list[str]:
+    """The ``secrets`` entries of acme's registry file (the provider key among them)."""
+    return list(settings_for("acme", "dev").tenant.secrets)
+
+
 def test_provider_secret_is_the_registry_entry_the_payment_config_names():
-    ctx = _context({"provider_api_key": "second_key"})
-    assert provider_secret_arn(ctx, {"payment_provider_api_key": "arn:first", "second_key": "arn:second"}) == "arn:second"
+    ctx = _context({PROVIDER_KEY_REFERENCE: "second_entry"})
+    arns = {**{entry: "arn:registry-entry" for entry in _registry_entries()}, "second_entry": "arn:second"}
+    assert provider_secret_arn(ctx, arns) == "arn:second"
 
 
 def test_missing_secret_entry_is_a_clear_error_naming_the_registry_file():
-    with pytest.raises(UserError, match=r"tenants/acme.yaml: secrets: no 'second_key' entry"):
-        provider_secret_arn(_context({"provider_api_key": "second_key"}), {"payment_provider_api_key": "arn:first"})
+    with pytest.raises(UserError, match=r"tenants/acme.yaml: secrets: no 'second_entry' entry"):
+        provider_secret_arn(_context({PROVIDER_KEY_REFERENCE: "second_entry"}), {entry: "arn:registry-entry" for entry in _registry_entries()})
 
 
 def test_missing_reference_is_a_clear_error_naming_the_config_entry():
-    with pytest.raises(UserError, match=r"api_keys_reference: no 'provider_api_key' entry"):
-        provider_secret_arn(_context({}), {"payment_provider_api_key": "arn:first"})
+    with pytest.raises(UserError, match=rf"api_keys_reference: no '{PROVIDER_KEY_REFERENCE}' entry"):
+        provider_secret_arn(_context({}), {entry: "arn:registry-entry" for entry in _registry_entries()})
