@@ -141,7 +141,10 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
     try:
         tenant = Tenant.model_validate(data)
     except ValidationError as exc:
-        errors += [UserError(f"{where}: {_dotted(e['loc'], data)}", _describe(e)) for e in exc.errors()]
+        # A field already refused as a pasted secret gets that one line, not a second about its shape.
+        reported = {e.where for e in errors}
+        model_errors = [UserError(f"{where}: {_dotted(e['loc'], data)}", _describe(e)) for e in exc.errors()]
+        errors += [e for e in model_errors if e.where not in reported]
     # Checked on the raw value so a mismatch is reported with the file's other problems.
     given_id = data.get("id")
     if expected_id is not None and isinstance(given_id, str) and given_id != expected_id:
