@@ -1,0 +1,216 @@
+"""Rules → Pulumi policy SDK objects.
+
+Building ``ResourceValidationPolicy``/``StackValidationPolicy`` objects is cheap and starts
+nothing; only ``PolicyPack`` starts a server, and only a pack's ``__main__.py`` builds one.
+
+>>> from policies.rules.sdk import build_policies, load_documents   # doctest: +SKIP
+>>> policies = build_policies(SECURITY_RULES, load_documents())      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import yaml
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
+
+from .base import Param, RuleSpec, StackFacts, Subject, Unknown
+from .exemptions import EXEMPTION_SCHEMA, settle
+
+#: The project root (where defaults.yaml lives): policies/rules/sdk.py → ../../
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_DEFAULTS = PROJECT_ROOT / "defaults.yaml"
+POLICY_DEFAULTS = PROJECT_ROOT / "policies" / "defaults.yaml"
+
+Documents = Mapping[str, Any]
+
+#: Parameters every rule has: how to read a stack name, and its exemptions.
+COMMON_PARAMS: dict[str, Param] = {
+    "environments": Param(
+        {"type": "array", "items": {"type": "string"}},
+        lambda d: d["platform"]["platform"]["environments"],
+        "Declared environments: a stack is <env> (shared) or <tenant>-<env>.",
+    ),
+    "exemptions": Param(
+        {"type": "array", "items": EXEMPTION_SCHEMA},
+        lambda d: [],
+        "Resources or stacks exempted from this rule, each with a reason and an expiry.",
+    ),
+}
+
+
+def load_documents(platform_file: Path = PLATFORM_DEFAULTS, policy_file: Path = POLICY_DEFAULTS) -> dict[str, Any]:
+    """The two defaults documents parameter defaults are read from."""
+    return {
+        "platform": yaml.safe_load(platform_file.read_text()),
+        "policy": yaml.safe_load(policy_file.read_text()),
+    }
+
+
+def rule_params(rule: RuleSpec) -> dict[str, Param]:
+    return {**COMMON_PARAMS, **rule.params}
+
+
+def rule_defaults(rule: RuleSpec, documents: Documents) -> dict[str, Any]:
+    """Every parameter's default value, read from the defaults documents."""
+    return {name: param.source(documents) for name, param in rule_params(rule).items()}
+
+
+def config_schema(rule: RuleSpec, documents: Documents) -> PolicyConfigSchema:
+    properties = {
+        name: {**param.schema, "description": param.description, "default": param.source(documents)}
+        for name, param in rule_params(rule).items()
+    }
+    return PolicyConfigSchema(properties=properties)
+
+
+def plain(value: Any) -> Any:  # noqa: ANN401
+    """Strip the SDK's unknown-checking proxies: rules work on plain data and check
+    unknowns themselves (see :class:`policies.rules.base.Unknown`)."""
+    if isinstance(value, _DictProxy):
+        return {k: plain(v) for k, v in value["__target"].items()}
+    if isinstance(value, _ListProxy):
+        return [plain(v) for v in value["__target"]]
+    return value
+
+
+def unknown_message(path: str) -> str:
+    return (
+        f"property '{path}' is unknown until the deployment runs; this rule guards a security "
+        "property, so an unknown value counts as a violation (make it known at preview time)"
+    )
+
+
+def run_check(rule: RuleSpec, check: Callable[[], Any]) -> list[Any]:
+    """Run a rule body; an unknown security property becomes a finding."""
+    try:
+        return list(check())
+    except Unknown as exc:
+        if not rule.unknown_is_violation:
+            # Not a security property: let the SDK report it as it always does (advisory).
+            raise UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", exc.path.split(".")) from None
+        return [_UnknownFinding(exc.path)]
+
+
+class _UnknownFinding(str):
+    """A finding produced by an unknown value (a str, so resource checks can carry it)."""
+
+    def __new__(cls, path: str) -> "_UnknownFinding":
+        return super().__new__(cls, unknown_message(path))
+
+
+def _report(rule: RuleSpec, config: Mapping[str, Any], facts: StackFacts, findings: list[tuple[str, str, str]],
+            report: ReportViolation, not_applicable: Callable[[str], None]) -> None:
+    settlement = settle(findings, config.get("exemptions") or [], facts)
+    for urn, message in settlement.report:
+        report(message, urn or None)
+    marker = settlement.marker()
+    if marker:
+        not_applicable(marker)
+
+
+def evaluate_resource(rule: RuleSpec, subject: Subject, config: Mapping[str, Any]) -> list[str]:
+    """The rule's messages for one resource (in-process: tests and the benchmark floor)."""
+    if not rule.applies_to(subject.type) or (rule.tenant_only and subject.stack.tenant_id is None):
+        return []
+    assert rule.check is not None
+    return [str(m) for m in run_check(rule, lambda: rule.check(subject, config))]
+
+
+def evaluate_stack(rule: RuleSpec, subjects: Sequence[Subject], config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rule's ``(urn, message)`` findings for a stack (in-process)."""
+    if not subjects:
+        return []
+    facts = subjects[0].stack
+    if rule.tenant_only and facts.tenant_id is None:
+        return []
+    assert rule.stack_check is not None
+    found = run_check(rule, lambda: rule.stack_check(subjects, config, facts))
+    return [("", f) if isinstance(f, _UnknownFinding) else f for f in found]
+
+
+def _subject(type_: str, name: str, urn: str, props: Any, provider: Any, config: Mapping[str, Any], parent: str = "") -> Subject:  # noqa: ANN401
+    return Subject(
+        type=type_,
+        name=name,
+        urn=urn,
+        props=plain(props),
+        stack=StackFacts.from_urn(urn, config["environments"]),
+        provider_type=provider.resource_type if provider is not None else "",
+        provider_props=plain(provider.props) if provider is not None else None,
+        parent=parent,
+    )
+
+
+def _resource_validate(rule: RuleSpec, defaults: dict[str, Any]) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if not rule.applies_to(args.resource_type):
+            return
+        config = {**defaults, **args.get_config()}
+        subject = _subject(args.resource_type, args.name, args.urn, args.props, args.provider, config)
+        messages = evaluate_resource(rule, subject, config)
+        findings = [(args.urn, args.name, m) for m in messages]
+        _report(rule, config, subject.stack, findings, report, args.not_applicable)
+
+    return validate
+
+
+def _stack_validate(rule: RuleSpec, defaults: dict[str, Any]) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        config = {**defaults, **args.get_config()}
+        subjects = [
+            _subject(r.resource_type, r.name, r.urn, r.props, r.provider, config, r.parent.urn if r.parent else "")
+            for r in args.resources
+        ]
+        if not subjects:
+            return
+        names = {s.urn: s.name for s in subjects}
+        findings = [(urn, names.get(urn, ""), message) for urn, message in evaluate_stack(rule, subjects, config)]
+        _report(rule, config, subjects[0].stack, findings, report, args.not_applicable)
+
+    return validate
+
+
+def to_policy(rule: RuleSpec, documents: Documents) -> Policy:
+    """One SDK policy for ``rule``, with defaults and schema from ``documents``."""
+    defaults = rule_defaults(rule, documents)
+    common: dict[str, Any] = {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": EnforcementLevel(rule.enforcement),
+        "config_schema": config_schema(rule, documents),
+        "severity": Severity(rule.severity),
+        "tags": [rule.area],
+        "remediation_steps": rule.remediation,
+    }
+    if rule.is_stack_rule:
+        return StackValidationPolicy(validate=_stack_validate(rule, defaults), **common)
+    return ResourceValidationPolicy(validate=_resource_validate(rule, defaults), **common)
+
+
+def build_policies(rules: Sequence[RuleSpec], documents: Documents) -> list[Policy]:
+    return [to_policy(rule, documents) for rule in rules]
+
+
+def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, Any]:
+    """The ``PolicyPack`` keyword arguments of pack ``pack`` (a folder name under policies/)."""
+    from . import PACK_DESCRIPTIONS, PACK_NAMES, PACKS
+
+    return {
+        "name": PACK_NAMES[pack],
+        "description": PACK_DESCRIPTIONS[pack],
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "policies": build_policies(PACKS[pack], documents or load_documents()),
+    }
