@@ -1,0 +1,214 @@
+"""The function template for API Gateway REST functions: routes, tenant, authorization, errors, audit.
+
+Per request, in this order:
+
+1. the tenant context is taken from the authorizer context and must name the function's own
+   tenant; otherwise 403 at once, with nothing read or written (no config, no tables, no audit);
+2. the route runs: its operation is annotated on the trace, the global and service config are
+   loaded, the caller's roles must grant the operation, then the endpoint is called with the
+   request scope;
+3. errors become the standard responses (``common.errors``), each counted as a metric;
+4. one audit record is written for the operation, whatever its outcome.
+
+Endpoints are plain callables ``endpoint(scope, **path_params)`` returning ``(body, status)``;
+they usually are methods of a service object built on the function's AWS clients:
+
+>>> function = ApiFunction(FunctionEnvironment.from_os(), BookingConfig, code_root=CODE_ROOT)     # doctest: +SKIP
+>>> service = BookingService(function.aws)                                                       # doctest: +SKIP
+>>> function.add_route(Route("GET", "/bookings/<booking_id>", "booking:read", service.get))     # doctest: +SKIP
+>>> lambda_handler = function.lambda_handler                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+
+from .audit import AuditRecord, AuditTrail, outcome_for
+from .authorization import require
+from .clock import utc_now
+from .config_schema import AuditedResources, ServiceConfig
+from .environment import FunctionEnvironment
+from .errors import (
+    INTERNAL_ERROR_STATUS,
+    UNEXPECTED_ERROR_METRIC,
+    ConfigurationError,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    internal_error_body,
+)
+from .observability import AUDIT_WRITE_FAILED, OPERATION_SUCCESS, TENANT_MISMATCH
+from .request_scope import RequestScope
+from .runtime import FunctionRuntime
+from .ssm_provider import DescribedSSMProvider
+from .tenant import TenantRefused, tenant_context
+
+ServiceT = TypeVar("ServiceT", bound=ServiceConfig)
+Endpoint = Callable[..., Any]
+UNROUTED_ACTION = "unrouted"
+
+_current_scope: ContextVar[RequestScope[Any]] = ContextVar("request_scope")
+
+
+class _AuditedIntegration(Protocol):
+    resources: AuditedResources
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API route: method, Powertools path rule, the operation it performs, its endpoint."""
+
+    method: str
+    path: str
+    operation: str
+    endpoint: Endpoint
+
+
+def json_response(status: int, body: Mapping[str, Any]) -> Response:
+    """A JSON response."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body, separators=(",", ":")))
+
+
+def proxy_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A REST proxy integration response, for answers given before the resolver runs."""
+    return {
+        "statusCode": status,
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+class ApiFunction(FunctionRuntime[ServiceT]):
+    """An API Gateway REST function. The schema's ``integration.resources`` must name ``audit_table``."""
+
+    def __init__(
+        self,
+        env: FunctionEnvironment,
+        schema: type[ServiceT],
+        *,
+        code_root: Path,
+        routes: Sequence[Route] = (),
+        provider: DescribedSSMProvider | None = None,
+    ) -> None:
+        super().__init__(env, schema, code_root=code_root, provider=provider)
+        self.app = APIGatewayRestResolver()
+        for route in routes:
+            self.add_route(route)
+        self.app.exception_handler(ServiceError)(self._service_error)
+        self.app.exception_handler(ConfigurationError)(self._configuration_error)
+        self.app.exception_handler(Exception)(self._unexpected_error)
+        self.app.not_found(self._route_not_found)
+        self.lambda_handler = self.wrap(self._handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+
+    # --- per request -----------------------------------------------------------------------------
+
+    def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401
+        request_id = _request_id(event, context)
+        try:
+            tenant = tenant_context(event, self.env.tenant_id)
+        except TenantRefused as exc:
+            self.refuse_config_reads()
+            self.obs.count(TENANT_MISMATCH)
+            self.obs.count(Forbidden.metric)
+            self.logger.warning("request refused", extra={"reason": str(exc), "request_id": request_id})
+            refusal = Forbidden("forbidden")
+            return proxy_response(refusal.status_code, refusal.body(request_id))
+        scope: RequestScope[ServiceT] = RequestScope(tenant=tenant, request_id=request_id, event=event, lambda_context=context, headers=event.get("headers") or {})
+        token = _current_scope.set(scope)
+        try:
+            response = self.app.resolve(event, context)
+        finally:
+            _current_scope.reset(token)
+        status = int(response["statusCode"])
+        if status < HTTPStatus.BAD_REQUEST:
+            self.obs.count(OPERATION_SUCCESS)
+        self._audit(scope, status)
+        return response
+
+    def add_route(self, route: Route) -> None:
+        """Serve ``route``: its endpoint runs after the operation is authorized for the caller."""
+
+        def endpoint(**path_params: str) -> Any:  # noqa: ANN401
+            scope = _current_scope.get()
+            scope.operation = route.operation
+            self.obs.annotate(tenant_id=scope.tenant.tenant_id, operation=route.operation)
+            self.logger.append_keys(operation=route.operation)
+            scope.global_snapshot = self.config.global_config()
+            scope.service_snapshot = self.config.service_config()
+            require(scope.tenant.roles, route.operation, scope.global_config.security.authorization_policies)
+            return route.endpoint(scope, **path_params)
+
+        endpoint.__name__ = route.endpoint.__name__
+        self.app.route(route.path, route.method)(endpoint)
+
+    def _audit(self, scope: RequestScope[ServiceT], status: int) -> None:
+        try:
+            settings = scope.global_snapshot or self.config.global_config()
+            service = scope.service_snapshot or self.config.service_config()
+            compliance = settings.model.compliance
+            if not compliance.audit_requirements.enabled:
+                return
+            integration: _AuditedIntegration = service.model.integration  # type: ignore[assignment]
+            record = AuditRecord(
+                action=scope.operation or UNROUTED_ACTION,
+                tenant_id=scope.tenant.tenant_id,
+                user_id=scope.tenant.user_id,
+                request_id=scope.request_id,
+                config_version=service.version,
+                global_config_version=settings.version,
+                outcome=outcome_for(status),
+                status_code=status,
+                occurred_at=utc_now(),
+                service=self.env.service,
+                environment=self.env.environment,
+                resource_id=scope.resource_id,
+            )
+            AuditTrail(self.aws.client("dynamodb")).write(
+                record,
+                table=integration.resources.audit_table,
+                retention_days=compliance.data_retention.days,
+                include_config_version=compliance.audit_requirements.include_config_version,
+            )
+        except Exception:  # noqa: BLE001 - the response stands; a lost audit record is alarmed on
+            self.obs.count(AUDIT_WRITE_FAILED)
+            self.logger.exception("audit record not written", extra={"request_id": scope.request_id, "operation": scope.operation})
+
+    # --- error standard --------------------------------------------------------------------------
+
+    def _service_error(self, exc: ServiceError) -> Response:
+        self.obs.count(exc.metric)
+        self.logger.info("request failed", extra={"code": exc.code, "status": exc.status_code, "fields": [d.field for d in exc.details]})
+        return json_response(exc.status_code, exc.body(_current_scope.get().request_id))
+
+    def _configuration_error(self, exc: ConfigurationError) -> Response:
+        # The config client has counted the ConfigurationError metric already.
+        self.logger.error("configuration unavailable", extra={"reason": str(exc)})
+        return json_response(INTERNAL_ERROR_STATUS, internal_error_body(_current_scope.get().request_id))
+
+    def _unexpected_error(self, exc: Exception) -> Response:
+        self.obs.count(UNEXPECTED_ERROR_METRIC)
+        # The traceback goes to the log only; the client gets the request id to quote.
+        self.logger.exception("unexpected error", extra={"error_type": type(exc).__name__})
+        return json_response(INTERNAL_ERROR_STATUS, internal_error_body(_current_scope.get().request_id))
+
+    def _route_not_found(self, exc: Exception) -> Response:  # noqa: ARG002
+        missing = NotFound("no such route")
+        self.obs.count(missing.metric)
+        return json_response(missing.status_code, missing.body(_current_scope.get().request_id))
+
+
+def _request_id(event: Mapping[str, Any], context: Any) -> str:  # noqa: ANN401
+    """API Gateway's request id (the one clients see), else the Lambda request id."""
+    request_context = event.get("requestContext")
+    if isinstance(request_context, Mapping) and request_context.get("requestId"):
+        return str(request_context["requestId"])
+    return str(getattr(context, "aws_request_id", "") or "unknown")

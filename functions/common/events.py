@@ -1,0 +1,62 @@
+"""Domain events published to the service's SNS topic.
+
+Every message is a JSON envelope; ``event_type`` and ``tenant_id`` are also message attributes,
+so subscriptions (the notification queue) can filter without parsing bodies. ``event_id`` is
+derived from what happened (e.g. the booking id and the event type), so a retried publish
+carries the same id and consumers can drop the duplicate: delivery is at least once.
+
+    {"event_id": "...", "event_type": "booking.created", "tenant_id": "acme",
+     "occurred_at": "2024-05-01T12:00:00+00:00", "config_version": "...", "data": {...}}
+
+>>> publisher = EventPublisher(sns_client)                                       # doctest: +SKIP
+>>> publisher.publish(topic_arn, DomainEvent("b-1:created", "booking.created", "acme", now, "v1", {"booking_id": "b-1"}))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Something that happened to a tenant's resource. ``data`` holds identifiers and amounts, no secrets."""
+
+    event_id: str
+    event_type: str
+    tenant_id: str
+    occurred_at: datetime
+    config_version: str
+    data: Mapping[str, Any]
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "tenant_id": self.tenant_id,
+            "occurred_at": self.occurred_at.isoformat(),
+            "config_version": self.config_version,
+            "data": dict(self.data),
+        }
+
+
+class EventPublisher:
+    """Publishes ``DomainEvent``s to SNS with a low-level client."""
+
+    def __init__(self, sns_client: Any) -> None:  # noqa: ANN401
+        self._client = sns_client
+
+    def publish(self, topic_arn: str, event: DomainEvent) -> str:
+        """Publish ``event``; returns the SNS message id."""
+        response = self._client.publish(
+            TopicArn=topic_arn,
+            Message=json.dumps(event.envelope(), separators=(",", ":")),
+            MessageAttributes={
+                "event_type": {"DataType": "String", "StringValue": event.event_type},
+                "tenant_id": {"DataType": "String", "StringValue": event.tenant_id},
+                "event_id": {"DataType": "String", "StringValue": event.event_id},
+            },
+        )
+        return str(response["MessageId"])

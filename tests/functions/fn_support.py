@@ -1,0 +1,306 @@
+"""Test support for the functions: tenant config from defaults.yaml, moto provisioning, events.
+
+Config for a tenant is built the way the infrastructure builds it: ``defaults.yaml``
+``tenant_config``, then ``environments.<env>.tenant_config``, then the tenant's registry file
+(``tenants/<id>.yaml`` ``config`` and its per-environment layer), with the tenant's compliance
+retention. It is then written to moto's SSM as one parameter per named entry (SecureString where
+``platform.sensitive_config`` says), next to the tables, topic and ``integration/resources``
+entries the functions read, and as the ``fallback.json`` the functions fall back to.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import fnmatch
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import boto3
+import yaml
+
+from platformctl.settings import deep_merge
+
+REPO = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO / "functions"
+GLOBAL_SECTIONS = ("security", "compliance", "operational")
+SERVICE_SECTIONS = ("business", "technical", "integration")
+TABLE_KINDS = ("bookings", "tracking", "payments", "audit")
+TABLE_TTL = "expires_at"
+IDEMPOTENCY_TABLE_TTL = "expiration"
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+DEFAULTS = load_yaml(REPO / "defaults.yaml")
+
+
+def tenant_config(tenant: str, environment: str, registry_file: str | None = None) -> dict[str, Any]:
+    """The merged config tree of ``tenant`` in ``environment``.
+
+    ``registry_file`` names a ``tenants/<id>.yaml`` whose config to layer on (``None``: defaults only).
+    """
+    tree = deep_merge(DEFAULTS["tenant_config"], DEFAULTS["environments"][environment].get("tenant_config") or {})
+    if registry_file is not None:
+        registry = load_yaml(REPO / "tenants" / f"{registry_file}.yaml")
+        config = dict(registry.get("config") or {})
+        env_layers = config.pop("environments", {}) or {}
+        tree = deep_merge(tree, config)
+        tree = deep_merge(tree, env_layers.get(environment) or {})
+        tree["global"]["compliance"]["data_retention"] = {"days": registry["compliance"]["data_retention_days"]}
+    for section in GLOBAL_SECTIONS:
+        tree["global"].setdefault(section, {})
+    return tree
+
+
+def set_in(tree: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """``tree`` with the entry at ``a.b.c`` replaced by ``value`` (a changed copy)."""
+    changed = copy.deepcopy(tree)
+    node = changed
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
+    return changed
+
+
+@dataclass
+class Tenant:
+    """One provisioned tenant environment in moto."""
+
+    tenant_id: str
+    environment: str
+    config: dict[str, Any]
+    resources: dict[str, dict[str, str]] = field(default_factory=dict)
+    kms_key_id: str = ""
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.tenant_id}-{self.environment}"
+
+    def service_config(self, service: str) -> dict[str, Any]:
+        sections = copy.deepcopy(self.config["services"].get(service) or {})
+        for section in SERVICE_SECTIONS:
+            sections.setdefault(section, {})
+        if service in self.resources:
+            sections["integration"]["resources"] = dict(self.resources[service])
+        return sections
+
+    def fallback_document(self, service: str) -> dict[str, Any]:
+        """What the infrastructure packages as ``fallback.json`` for ``service``."""
+        return {
+            "service": service,
+            "environment": self.environment,
+            "tenant_id": self.tenant_id,
+            "version": "fallback",
+            "global": copy.deepcopy(self.config["global"]),
+            "service_config": self.service_config(service),
+            "observability": self.service_config("observability"),
+        }
+
+    def write_fallback(self, code_root: Path, service: str) -> Path:
+        code_root.mkdir(parents=True, exist_ok=True)
+        path = code_root / "fallback.json"
+        path.write_text(json.dumps(self.fallback_document(service), sort_keys=True), encoding="utf-8")
+        return path
+
+    def parameters(self) -> Iterator[tuple[str, str, bool]]:
+        """(name, JSON value, secure) for every parameter of the tenant's namespace."""
+        patterns = DEFAULTS["platform"]["sensitive_config"]
+        for section in GLOBAL_SECTIONS:
+            for name, value in sorted(self.config["global"][section].items()):
+                rel = f"global/{section}/{name}"
+                yield self._param(rel, value, patterns)
+        for service in sorted(set(self.config["services"]) | set(self.resources)):
+            sections = self.service_config(service)
+            for section in SERVICE_SECTIONS:
+                for name, value in sorted(sections[section].items()):
+                    rel = f"services/{service}/{self.environment}/{section}/{name}"
+                    yield self._param(rel, value, patterns)
+
+    def _param(self, rel: str, value: Any, patterns: list[str]) -> tuple[str, str, bool]:
+        secure = any(fnmatch.fnmatchcase(rel, p) for p in patterns)
+        return f"/{self.tenant_id}/{rel}", json.dumps(value, sort_keys=True, separators=(",", ":")), secure
+
+
+def provision(tenant_id: str, environment: str, config: dict[str, Any], region: str) -> Tenant:
+    """Create the tenant's key, tables, topic and config namespace in (mocked) AWS."""
+    tenant = Tenant(tenant_id=tenant_id, environment=environment, config=config)
+    kms = boto3.client("kms", region_name=region)
+    tenant.kms_key_id = kms.create_key(Description=f"{tenant.prefix} tenant key")["KeyMetadata"]["KeyId"]
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    for kind in TABLE_KINDS:
+        create_table(dynamodb, f"{tenant.prefix}-{kind}", hash_key="pk", range_key="sk", ttl=TABLE_TTL)
+    create_table(dynamodb, f"{tenant.prefix}-idempotency", hash_key="id", range_key=None, ttl=IDEMPOTENCY_TABLE_TTL)
+    topic_arn = boto3.client("sns", region_name=region).create_topic(Name=f"{tenant.prefix}-booking-events")["TopicArn"]
+    tables = {kind: f"{tenant.prefix}-{kind}" for kind in TABLE_KINDS}
+    pool = f"{region}_{tenant_id}pool"
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    tenant.resources = {
+        "booking": {
+            "bookings_table": tables["bookings"],
+            "audit_table": tables["audit"],
+            "idempotency_table": f"{tenant.prefix}-idempotency",
+            "events_topic_arn": topic_arn,
+        },
+        "configuration": {"audit_table": tables["audit"]},
+        "auth": {"user_pool_id": pool, "app_client_id": f"{tenant_id}-app-client", "issuer": issuer, "jwks_url": f"{issuer}/.well-known/jwks.json"},
+        "secrets": {"audit_table": tables["audit"]},
+    }
+    write_parameters(tenant, region)
+    return tenant
+
+
+def write_parameters(tenant: Tenant, region: str) -> None:
+    """(Re)write the tenant's whole config namespace from ``tenant.config``."""
+    ssm = boto3.client("ssm", region_name=region)
+    for name, value, secure in tenant.parameters():
+        options: dict[str, Any] = {"Type": "SecureString", "KeyId": tenant.kms_key_id} if secure else {"Type": "String"}
+        ssm.put_parameter(Name=name, Value=value, Overwrite=True, **options)
+
+
+def create_table(client: Any, name: str, hash_key: str, range_key: str | None, ttl: str) -> None:
+    keys = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+    attributes = [{"AttributeName": hash_key, "AttributeType": "S"}]
+    if range_key:
+        keys.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        attributes.append({"AttributeName": range_key, "AttributeType": "S"})
+    client.create_table(TableName=name, KeySchema=keys, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST")
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+
+
+def scan_all(client: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of ``table``, as plain values."""
+    from common.dynamo_items import from_item
+
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"TableName": table}
+    while True:
+        page = client.scan(**kwargs)
+        items.extend(from_item(item) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- events and contexts -------------------------------------------------------------------------
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of the Lambda context object Powertools reads."""
+
+    function_name: str = "test-function"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = "arn:aws:lambda:ap-south-1:123456789012:function:test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_millis: int = 60_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
+
+
+def authorizer_for(tenant_id: str | None, user_id: str | None = "user-1", roles: str = "customer") -> dict[str, Any]:
+    """An authorizer context as the tenant's authorizer returns it (``None`` leaves a key out)."""
+    context: dict[str, Any] = {"principalId": user_id or "anonymous", "roles": roles}
+    if tenant_id is not None:
+        context["tenant_id"] = tenant_id
+    if user_id is not None:
+        context["user_id"] = user_id
+    return context
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    body: Any = None,  # noqa: ANN401
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+    path_parameters: Mapping[str, str] | None = None,
+    authorizer: Mapping[str, Any] | None = None,
+    raw_body: str | None = None,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event carrying an authorizer context."""
+    text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
+    if base64_body and text is not None:
+        text = base64.b64encode(text.encode()).decode()
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": dict(headers or {}),
+        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()},
+        "queryStringParameters": dict(query) if query else None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": request_id,
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "stage": "dev",
+            "path": f"/dev{path}",
+            "authorizer": dict(authorizer) if authorizer is not None else None,
+            "identity": {"sourceIp": "203.0.113.10"},
+        },
+        "body": text,
+        "isBase64Encoded": base64_body,
+    }
+
+
+def response_json(response: Mapping[str, Any]) -> Any:  # noqa: ANN401
+    return json.loads(response["body"])
+
+
+def emitted_metrics(captured_stdout: str) -> list[dict[str, Any]]:
+    """The EMF blobs a function printed (log lines are JSON too, but carry no ``_aws`` key)."""
+    blobs = []
+    for line in captured_stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(document, dict) and "_aws" in document:
+            blobs.append(document)
+    return blobs
+
+
+def metric_names(captured_stdout: str) -> list[str]:
+    """Every metric name emitted, once per emission blob (a name may repeat across blobs)."""
+    names: list[str] = []
+    for blob in emitted_metrics(captured_stdout):
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            names.extend(metric["Name"] for metric in directive["Metrics"])
+    return names
+
+
+def metric_total(blob: Mapping[str, Any], name: str) -> float:
+    """The summed value of metric ``name`` in one EMF blob (Powertools may write a list)."""
+    value = blob.get(name, 0)
+    return float(sum(value)) if isinstance(value, list) else float(value)
+
+
+def ssm_outage(client: Any) -> Any:  # noqa: ANN401
+    """Make ``client`` (an SSM client) fail every call as if the endpoint were unreachable.
+
+    Returns the handler so the test can unregister it to end the outage.
+    """
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(**kwargs: Any) -> None:  # noqa: ANN401
+        raise EndpointConnectionError(endpoint_url="https://ssm.unreachable.example")
+
+    client.meta.events.register_first("before-send.ssm.*", unreachable)
+    return unreachable

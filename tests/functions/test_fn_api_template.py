@@ -1,0 +1,300 @@
+"""The API function template (common.api) through a small demo service on the booking namespace:
+tenant refusal, authorization, the error standard with its metrics, audit, logging, fallback,
+idempotency and events."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import BaseModel, Field
+
+from common.api import ApiFunction, Route
+from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+from common.environment import FunctionEnvironment
+from common.errors import Conflict, NotFound
+from common.events import DomainEvent, EventPublisher
+from common.idempotency import IdempotentCall
+from common.request_scope import RequestScope
+from common.validation import parse_body
+
+from .conftest import REGION
+from .fn_support import (
+    FakeLambdaContext,
+    Tenant,
+    api_event,
+    authorizer_for,
+    emitted_metrics,
+    metric_names,
+    metric_total,
+    response_json,
+    scan_all,
+    set_in,
+    ssm_outage,
+    tenant_config,
+)
+
+
+class DemoResources(AuditedResources):
+    idempotency_table: str
+    events_topic_arn: str
+
+
+class DemoIntegration(ConfigModel):
+    resources: DemoResources
+
+
+class DemoPricing(ConfigModel):
+    currency: str
+
+
+class DemoBusiness(ConfigModel):
+    pricing_models: DemoPricing
+
+
+class DemoConfig(ServiceConfig):
+    business: DemoBusiness
+    technical: ServiceTechnical
+    integration: DemoIntegration
+
+
+class Widget(BaseModel):
+    size: int = Field(gt=0)
+
+
+CREATED: list[dict[str, Any]] = []
+
+
+def read_item(scope: RequestScope[DemoConfig], item_id: str) -> tuple[dict[str, Any], int]:
+    scope.resource_id = item_id
+    if item_id == "missing":
+        raise NotFound("no such item")
+    if item_id == "clash":
+        raise Conflict("item is busy")
+    if item_id == "boom":
+        raise RuntimeError("secret internal detail")
+    return {"item_id": item_id, "currency": scope.config.business.pricing_models.currency}, 200
+
+
+def create_item(scope: RequestScope[DemoConfig]) -> tuple[dict[str, Any], int]:
+    widget = parse_body(Widget, scope.event)
+    return {"size": widget.size}, 201
+
+
+def make_create_idempotent(function: ApiFunction[DemoConfig]) -> Any:  # noqa: ANN401
+    runner = IdempotentCall(function.aws.client("dynamodb"), key_prefix="demo.create")
+
+    def create_once(scope: RequestScope[DemoConfig]) -> tuple[dict[str, Any], int]:
+        widget = parse_body(Widget, scope.event)
+
+        def operation(payload: Any) -> dict[str, Any]:  # noqa: ANN401
+            CREATED.append(dict(payload))
+            EventPublisher(function.aws.client("sns")).publish(
+                scope.config.integration.resources.events_topic_arn,
+                DomainEvent(f"w-{len(CREATED)}", "widget.created", scope.tenant.tenant_id, _now(), scope.config_version, {"size": payload["size"]}),
+            )
+            return {"widget": len(CREATED)}
+
+        result = runner.run(
+            operation,
+            table=scope.config.integration.resources.idempotency_table,
+            key={"tenant": scope.tenant.tenant_id, "user": scope.tenant.user_id, "key": scope.header("Idempotency-Key") or ""},
+            payload=widget.model_dump(mode="json"),
+            expires_after_seconds=scope.config.technical.cache.max_age_seconds + 1,
+            lambda_context=scope.lambda_context,
+        )
+        return result, 201
+
+    return create_once
+
+
+def _now() -> Any:  # noqa: ANN401
+    from common.clock import utc_now
+
+    return utc_now()
+
+
+@pytest.fixture
+def demo(acme: Tenant, code_root: Path) -> ApiFunction[DemoConfig]:
+    CREATED.clear()
+    acme.write_fallback(code_root, "booking")
+    env = FunctionEnvironment(service="booking", environment="dev", tenant_id="acme")
+    routes = [Route("GET", "/items/<item_id>", "booking:read", read_item), Route("POST", "/items", "booking:create", create_item)]
+    function = ApiFunction(env, DemoConfig, code_root=code_root, routes=routes)
+    function.add_route(Route("POST", "/widgets", "booking:create", make_create_idempotent(function)))
+    return function
+
+
+def call(function: ApiFunction[DemoConfig], event: dict[str, Any]) -> dict[str, Any]:
+    return function.lambda_handler(event, FakeLambdaContext())
+
+
+def audit_items(tenant: Tenant) -> list[dict[str, Any]]:
+    return scan_all(boto3.client("dynamodb", region_name=REGION), tenant.resources["booking"]["audit_table"])
+
+
+def namespace(tenant: Tenant) -> str:
+    return tenant.config["services"]["observability"]["technical"]["metrics"]["namespace"]
+
+
+def test_happy_path_answers_audits_and_counts(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    event = api_event("GET", "/items/i-1", authorizer=authorizer_for("acme", "u-1", "customer"))
+    response = call(demo, event)
+    assert response["statusCode"] == 200
+    assert response_json(response) == {"item_id": "i-1", "currency": acme.config["services"]["booking"]["business"]["pricing_models"]["currency"]}
+    [record] = audit_items(acme)
+    assert record["action"] == "booking:read"
+    assert (record["tenant_id"], record["user_id"], record["request_id"]) == ("acme", "u-1", event["requestContext"]["requestId"])
+    assert (record["outcome"], record["status_code"], record["resource_id"]) == ("success", 200, "i-1")
+    assert record["config_version"] == demo.config.service_config().version
+    assert record["global_config_version"] == demo.config.global_config().version
+    days = acme.config["global"]["compliance"]["data_retention"]["days"]
+    assert record["expires_at"] - record["occurred_epoch"] == days * 86_400
+    [blob] = emitted_metrics(capsys.readouterr().out)
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == namespace(acme)
+    assert (blob["tenant_id"], blob["environment"], blob["service"]) == ("acme", "dev", "booking")
+    assert metric_total(blob, "OperationSuccess") == 1
+
+
+def test_every_log_line_carries_the_function_tenant(demo: ApiFunction[DemoConfig]) -> None:
+    stream = io.StringIO()
+    # Powertools binds its handler to the stdout of the moment it was created; read it directly.
+    previous = demo.logger.registered_handler.setStream(stream)
+    try:
+        call(demo, api_event("GET", "/items/boom", authorizer=authorizer_for("acme")))
+        call(demo, api_event("GET", "/items/i-1", authorizer=authorizer_for("globex")))
+    finally:
+        demo.logger.registered_handler.setStream(previous)
+    logs = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in logs] == ["unexpected error", "request refused"]
+    assert all(line["tenant_id"] == "acme" for line in logs)
+
+
+def test_foreign_tenant_is_refused_before_anything_is_read_or_written(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    demo.config.provider.client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+    response = call(demo, api_event("GET", "/items/i-1", authorizer=authorizer_for("globex", "u-9", "admin")))
+    assert response["statusCode"] == 403
+    assert response_json(response)["error"]["code"] == "forbidden"
+    assert "globex" not in response["body"]
+    assert calls == []  # no config read
+    assert audit_items(acme) == []
+    names = metric_names(capsys.readouterr().out)
+    assert {"TenantMismatch", "AccessDenied"} <= set(names)
+
+
+@pytest.mark.parametrize("authorizer", [None, authorizer_for(None), authorizer_for("acme", user_id=None)], ids=["no-context", "no-tenant-claim", "no-user"])
+def test_missing_tenant_context_is_refused(demo: ApiFunction[DemoConfig], acme: Tenant, authorizer: Any) -> None:  # noqa: ANN401
+    response = call(demo, api_event("GET", "/items/i-1", authorizer=authorizer))
+    assert response["statusCode"] == 403
+    assert audit_items(acme) == []
+
+
+def test_role_without_the_operation_is_denied_and_audited(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    response = call(demo, api_event("POST", "/items", body={"size": 1}, authorizer=authorizer_for("acme", "u-2", "driver")))
+    assert response["statusCode"] == 403
+    [record] = audit_items(acme)
+    assert (record["action"], record["outcome"]) == ("booking:create", "denied")
+    assert "AccessDenied" in metric_names(capsys.readouterr().out)
+
+
+def test_bad_input_is_400_with_details(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    response = call(demo, api_event("POST", "/items", body={"size": -3}, authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == 400
+    error = response_json(response)["error"]
+    assert error["details"][0]["field"] == "size"
+    assert audit_items(acme)[0]["outcome"] == "rejected"
+    assert "ValidationError" in metric_names(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(("item", "status", "metric"), [("missing", 404, "NotFound"), ("clash", 409, "Conflict")])
+def test_not_found_and_conflict_follow_the_standard(demo: ApiFunction[DemoConfig], capsys: pytest.CaptureFixture[str], item: str, status: int, metric: str) -> None:
+    response = call(demo, api_event("GET", f"/items/{item}", authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == status
+    assert metric in metric_names(capsys.readouterr().out)
+
+
+def test_unexpected_error_is_500_with_request_id_and_no_trace(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    event = api_event("GET", "/items/boom", authorizer=authorizer_for("acme"))
+    response = call(demo, event)
+    assert response["statusCode"] == 500
+    assert response_json(response) == {"error": {"code": "internal_error", "message": "internal server error", "request_id": event["requestContext"]["requestId"]}}
+    assert "Traceback" not in response["body"] and "secret internal detail" not in response["body"]
+    assert audit_items(acme)[0]["outcome"] == "error"
+    assert "UnexpectedError" in metric_names(capsys.readouterr().out)
+
+
+def test_unknown_route_is_404_and_audited(demo: ApiFunction[DemoConfig], acme: Tenant) -> None:
+    response = call(demo, api_event("DELETE", "/items/i-1", authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == 404
+    assert audit_items(acme)[0]["action"] == "unrouted"
+
+
+def test_config_service_down_uses_fallback_and_emits_metric(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
+    tenant.write_fallback(code_root, "booking")
+    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    ssm_outage(function.config.provider.client)
+    response = call(function, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == 200
+    assert response_json(response)["currency"] == tenant.config["services"]["booking"]["business"]["pricing_models"]["currency"]
+    [record] = audit_items(tenant)
+    assert record["config_version"] == "fallback"
+    [blob] = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(blob, "ConfigurationError") >= 1
+    assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == namespace(tenant)
+
+
+def test_audit_can_be_switched_off_by_compliance_config(provision_tenant: Any, code_root: Path) -> None:
+    tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.compliance.audit_requirements.enabled", False))
+    tenant.write_fallback(code_root, "booking")
+    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    assert call(function, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))["statusCode"] == 200
+    assert audit_items(tenant) == []
+
+
+def test_idempotent_operation_runs_once_per_key_and_publishes_once(demo: ApiFunction[DemoConfig], acme: Tenant) -> None:
+    queue = _subscribe_queue(acme)
+    headers = {"Idempotency-Key": "k-1"}
+    first = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers=headers, authorizer=authorizer_for("acme")))
+    second = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"idempotency-key": "k-1"}, authorizer=authorizer_for("acme")))
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert response_json(first) == response_json(second) == {"widget": 1}
+    assert CREATED == [{"size": 2}]
+    messages = _drain(queue)
+    assert len(messages) == 1
+    assert messages[0]["event_type"] == "widget.created" and messages[0]["tenant_id"] == "acme"
+
+
+def test_same_key_with_another_payload_is_a_conflict(demo: ApiFunction[DemoConfig], acme: Tenant) -> None:
+    call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"Idempotency-Key": "k-2"}, authorizer=authorizer_for("acme")))
+    response = call(demo, api_event("POST", "/widgets", body={"size": 3}, headers={"Idempotency-Key": "k-2"}, authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == 409
+    assert CREATED == [{"size": 2}]
+
+
+def test_same_key_from_another_user_is_another_operation(demo: ApiFunction[DemoConfig], acme: Tenant) -> None:
+    call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"Idempotency-Key": "k-3"}, authorizer=authorizer_for("acme", "u-1")))
+    response = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"Idempotency-Key": "k-3"}, authorizer=authorizer_for("acme", "u-2")))
+    assert response_json(response) == {"widget": 2}
+    assert len(CREATED) == 2
+
+
+def _subscribe_queue(tenant: Tenant) -> str:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"{tenant.prefix}-probe")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=REGION).subscribe(
+        TopicArn=tenant.resources["booking"]["events_topic_arn"], Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    return url
+
+
+def _drain(queue_url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
