@@ -343,9 +343,17 @@ class PolicySession:
         for pack in self.packs:
             pack.close()
 
-    def evaluate(self, run: StackRun, config: Mapping[str, str] | None = None) -> StackPolicyResult:
-        """Every pack's verdict on one captured stack."""
-        ctx = self.context
+    def evaluate(self, run: StackRun, config: Mapping[str, str] | None = None, context: PolicyContext | None = None) -> StackPolicyResult:
+        """Every pack's verdict on one captured stack.
+
+        ``config`` is the stack's config (default: read as the CLI reads it); ``context``
+        replaces the session's registry and pack config for this stack only (the packs stay
+        up), for example to try a registry change.
+        """
+        ctx = context or self.context
+        if context is not None:
+            for tenant_id, tenant in context.tenants.items():
+                check_registry_references(tenant, self.infos, context.registry_file(tenant_id))
         target = ctx.target(run.stack)
         stack_cfg = dict(config) if config is not None else stack_config(PROJECT_ROOT, run.stack)
         wire = stack_wire(run.resources, stack_cfg)

@@ -1,0 +1,17 @@
+"""Every stack of the shipped registry, planned from the real program, passes every pack."""
+
+from __future__ import annotations
+
+from platformctl import PROJECT_ROOT
+from platformctl.engine.runner import StackRun, stack_config
+from platformctl.policy.runner import PolicySession
+
+
+def test_every_shipped_stack_has_no_mandatory_violation(session: PolicySession, shipped_plans: dict[str, StackRun]) -> None:
+    assert {"dev", "prod", "acme-dev", "acme-prod", "globex-dev", "globex-prod", "initech-dev"} <= set(shipped_plans)
+    failing = {}
+    for name, run in shipped_plans.items():
+        result = session.evaluate(run, stack_config(PROJECT_ROOT, name))
+        if result.mandatory:
+            failing[name] = [(v.policy, v.urn.rsplit("::", 1)[-1], v.message) for v in result.mandatory]
+    assert failing == {}
