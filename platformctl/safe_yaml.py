@@ -32,7 +32,7 @@ _NON_DATA_STANDARD_TAGS = ("binary", "set", "omap", "pairs")
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 
 #: What PyYAML's scalar constructors raise (unmarked) when a tagged value cannot be read.
-_SCALAR_READ_ERRORS = (ValueError, KeyError, TypeError, OverflowError)
+_SCALAR_READ_ERRORS = (ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError)
 
 
 class _DataOnlyLoader(yaml.SafeLoader):

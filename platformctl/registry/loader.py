@@ -130,6 +130,18 @@ def _secret_error(where: str, field_path: str, shape: str | None) -> UserError:
     )
 
 
+def _printable(text: str) -> str:
+    """``text`` with non-printable characters escaped (a newline in a YAML key becomes ``\\n``)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def _one_line(error: UserError) -> UserError:
+    """The same problem, on one line whatever the file's keys and values hold."""
+    return UserError(_printable(error.where), _printable(error.problem))
+
+
 def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenant:  # noqa: ANN401
     """Validate one registry document. Raises ``UserErrors`` with one line per problem."""
     if data is None:
@@ -150,14 +162,19 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
     if expected_id is not None and isinstance(given_id, str) and given_id != expected_id:
         errors.append(UserError(f"{where}: id", f"'{given_id}' does not match the file name; expected '{expected_id}'"))
     if errors:
-        raise UserErrors(errors)
+        raise UserErrors([_one_line(e) for e in errors])
     assert tenant is not None
     return tenant
 
 
 def load_tenant(path: Path) -> Tenant:
     """Load and validate one registry file; its id must match its file name."""
-    return parse_tenant(load_file(path), str(path), expected_id=path.name.removesuffix(REGISTRY_SUFFIX))
+    try:
+        return parse_tenant(load_file(path), str(path), expected_id=path.name.removesuffix(REGISTRY_SUFFIX))
+    except UserErrors as exc:
+        raise UserErrors([_one_line(e) for e in exc.errors]) from None
+    except UserError as exc:
+        raise _one_line(exc) from None
 
 
 def _expand(path: Path) -> list[Path]:

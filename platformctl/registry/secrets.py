@@ -49,7 +49,8 @@ def secret_shape(value: str) -> str | None:
         if len(token) < _HIGH_ENTROPY_MIN_LENGTH or _entropy(token) < _HIGH_ENTROPY_BITS_PER_CHAR:
             continue
         has_mix = any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
-        longest_run = max(len(run) for run in _SEPARATORS.split(token))
-        if has_mix and longest_run >= _HIGH_ENTROPY_MIN_RUN:
+        # A long run of digits alone is a number (an account, an id), not a key.
+        key_like_run = any(len(run) >= _HIGH_ENTROPY_MIN_RUN and not run.isdigit() for run in _SEPARATORS.split(token))
+        if has_mix and key_like_run:
             return "a high-entropy key or token"
     return None

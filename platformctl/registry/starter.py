@@ -7,8 +7,8 @@ from ..defaults import load_defaults
 _TEMPLATE = """\
 # Registry file for tenant '{tenant_id}'. Everything not set here comes from defaults.yaml.
 # Validate with: platformctl tenants validate tenants/{tenant_id}.yaml
-id: {tenant_id}
-display_name: {tenant_id}
+id: "{tenant_id}"
+display_name: "{tenant_id}"
 tier: {tier}
 region: {region}
 contacts:
@@ -29,7 +29,11 @@ compliance:
 
 
 def starter_document(tenant_id: str, tier: str, region: str) -> str:
-    """A valid registry document for a new tenant, in the first declared environment only."""
+    """A valid registry document for a new tenant, in the first declared environment only.
+
+    The id is quoted: a valid id such as ``123``, ``1e3`` or ``true`` would otherwise read back
+    as a number or a boolean.
+    """
     defaults = load_defaults()
     return _TEMPLATE.format(
         tenant_id=tenant_id,
