@@ -37,6 +37,8 @@ def check_names(subjects: Sequence[Subject], config: Mapping[str, Any], facts: S
             continue
         if s.name != facts.prefix and not s.name.startswith(f"{facts.prefix}-"):
             yield s.urn, f"the resource name does not start with the stack prefix '{facts.prefix}'"
+        if s.type in config["parent_scoped_name_types"]:
+            continue
         for prop in config["name_properties"]:
             value = get(s.props, prop)
             if isinstance(value, str) and not names_tenant(value, facts):
@@ -120,7 +122,8 @@ RULES: tuple[RuleSpec, ...] = (
                  "taggable_types": policy_param("taggable_types", STRINGS, "Resource types that accept tags.")}),
     _stack_rule("tenant-name-prefix", check_names, "Resource names carry the tenant prefix.",
                 "Name resources with ctx.name(...) so they start with '<tenant>-<env>'.",
-                {"name_properties": policy_param("name_properties", STRINGS, "Inputs that hold a physical name.")}),
+                {"name_properties": policy_param("name_properties", STRINGS, "Inputs that hold a physical name."),
+                 "parent_scoped_name_types": policy_param("parent_scoped_name_types", STRINGS, "Types whose names are scoped inside a tenant resource.")}),
     _stack_rule("no-cross-tenant-references", check_references, "No input references another tenant's names or ARNs.",
                 "Build names and ARNs from the stack's TenantContext only; never from another tenant's settings.",
                 {"other_tenant_ids": Param(STRINGS, lambda d: [], "Ids of every other tenant of the registry (platformctl fills them in).")}),

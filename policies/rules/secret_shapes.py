@@ -28,10 +28,12 @@ SHAPES: tuple[tuple[str, str], ...] = (
 )
 _COMPILED = tuple((label, re.compile(pattern)) for label, pattern in SHAPES)
 
-#: A random-looking token: this long at least, with this much entropy per character.
+#: A random-looking token: this long at least, with this much entropy per character. Tokens
+#: break at hyphens, dots and colons, so names, ARNs, URLs and UUIDs fall apart into words.
 RANDOM_TOKEN_LENGTH = 32
 RANDOM_TOKEN_BITS = 4.0
-_TOKENS = re.compile(r"[A-Za-z0-9+/=_-]{%d,}" % RANDOM_TOKEN_LENGTH)
+_TOKENS = re.compile(r"[A-Za-z0-9+/=_]{%d,}" % RANDOM_TOKEN_LENGTH)
+_HEX_KEY = re.compile(r"(?<![A-Za-z0-9])[0-9a-f]{32,}(?![A-Za-z0-9])")
 
 
 def bits_per_char(token: str) -> float:
@@ -41,11 +43,12 @@ def bits_per_char(token: str) -> float:
 
 
 def _random_token(value: str) -> bool:
+    """Base64-like keys mix upper case, lower case and digits; names and paths do not."""
     for token in _TOKENS.findall(value):
-        mixed = re.search(r"\d", token) and re.search(r"[A-Za-z]", token)
+        mixed = re.search(r"\d", token) and re.search(r"[a-z]", token) and re.search(r"[A-Z]", token)
         if mixed and bits_per_char(token) >= RANDOM_TOKEN_BITS:
             return True
-    return False
+    return bool(_HEX_KEY.search(value))
 
 
 def looks_secret(value: str) -> str | None:
