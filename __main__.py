@@ -18,7 +18,7 @@ defaults = load_defaults()
 registry_dir = Path(__file__).parent / (pulumi.Config(defaults.platform.project).get("registryDir") or "tenants")
 stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments, registry_dir)
 if tenant is None:
-    platform = SharedPlatform(stack.environment, defaults)
+    platform = SharedPlatform(stack.environment, defaults, registry_dir)
 else:
     platform = TenantPlatform(tenant_settings(tenant, stack.environment, defaults))
 for key, value in platform.outputs.items():

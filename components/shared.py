@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
-import pulumi_aws as aws
 
 from platformctl.defaults import PlatformDefaults
+from platformctl.registry.loader import REGISTRY_DIR
 
 from .context import child
+from .observability import PlatformContext, PlatformObservability, PlatformObservabilityArgs
+from .pipeline import DeploymentPipeline, DeploymentPipelineArgs, PipelineConfig, environment_tenant_stacks, pipeline_key_users
 
 
 class SharedPlatform(pulumi.ComponentResource):
-    """``ubertruck:shared:SharedPlatform`` — alarm topic, platform dashboard, deployment pipeline."""
+    """``ubertruck:shared:SharedPlatform`` — alarm topics, platform dashboard, deployment pipeline."""
 
-    def __init__(self, environment: str, defaults: PlatformDefaults, opts: pulumi.ResourceOptions | None = None) -> None:
-        name = f"{defaults.platform.project}-{environment}"
-        super().__init__("ubertruck:shared:SharedPlatform", name, None, opts)
-        tags = {"environment": environment, "platform": defaults.platform.project}
-        topic_name = f"{name}-{defaults.shared.alarm_topic_suffix}"
-        self.alarm_topic = aws.sns.Topic(topic_name, name=topic_name, kms_master_key_id="alias/aws/sns", tags=tags, opts=child(self))
-        self.outputs = {"alarm_topic_arn": self.alarm_topic.arn, "environment": environment}
+    def __init__(
+        self,
+        environment: str,
+        defaults: PlatformDefaults,
+        registry_dir: Path = REGISTRY_DIR,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("ubertruck:shared:SharedPlatform", f"{defaults.platform.project}-{environment}", None, opts)
+        config = pulumi.Config(defaults.platform.project)
+        platform = PlatformContext.current(environment, defaults)
+        pipeline_config = PipelineConfig.from_stack_config(config)
+        tenant_stacks = environment_tenant_stacks(environment, defaults.platform.environments, registry_dir)
+        observability = PlatformObservability(
+            platform.name("observability"),
+            PlatformObservabilityArgs(
+                platform,
+                config.require("alarmEmail"),
+                key_user_role_arns=pipeline_key_users(platform, pipeline_config),
+                tenant_regions=[s.region for s in tenant_stacks],
+            ),
+            opts=child(self),
+        )
+        pipeline = DeploymentPipeline(
+            platform.name("pipeline"),
+            DeploymentPipelineArgs(
+                platform,
+                pipeline_config,
+                key_arn=observability.key_arn,
+                alarm_topic_arn=observability.alarm_topic_arn,
+                tenant_stacks=tenant_stacks,
+            ),
+            opts=child(self),
+        )
+        self.outputs: dict[str, pulumi.Input[object]] = {
+            "alarm_topic_arn": observability.alarm_topic_arn,
+            "alarm_topic_arns": observability.alarm_topic_arns,
+            "environment": environment,
+            "pipeline_name": pipeline.pipeline.name,
+            "dashboard_name": observability.dashboard.dashboard_name,
+        }
         self.register_outputs(self.outputs)

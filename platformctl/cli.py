@@ -58,10 +58,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("aborted", markup=False)
         sys.exit(130)
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_BAD_INPUT)
-        raise
+    except typer.TyperException as exc:  # usage errors: bad option values, unknown commands
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_BAD_INPUT)

@@ -132,15 +132,18 @@ class TenantSettings:
         return ConfigParameter(path=f"/{self.tenant.id}/{rel}", value=text, secure=secure, section=section)
 
     def fallback_document(self, service: str) -> dict[str, Any]:
-        """The values a function of ``service`` falls back to when the config service is down."""
-        return {
+        """The values a function of ``service`` falls back to when the config service is down.
+
+        A deep copy: callers add published resources to it, which must not leak back into the
+        settings that ``parameters()`` reads."""
+        return copy.deepcopy({
             "service": service,
             "environment": self.environment,
             "tenant_id": self.tenant.id,
             "version": "fallback",
             "global": self.config["global"],
             "service_config": self.service(service),
-        }
+        })
 
 
 def merged_config(tenant: Tenant, environment: str, defaults: PlatformDefaults) -> dict[str, Any]:

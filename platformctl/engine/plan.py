@@ -130,6 +130,9 @@ class Planner:
             return ""
         source = _stack_source(job.ref, self.settings.registry_dir)
         blobs = [source.read_bytes()] if source.is_file() else []
+        if job.ref.tenant_id is None:
+            # A shared stack deploys every tenant of its environment: the whole registry is its input.
+            blobs += [p.name.encode() + p.read_bytes() for p in sorted(self.settings.registry_dir.glob("*.yaml"))]
         blobs.append(repr(sorted(job.config.items())).encode())
         return stack_key(self.sources, job.ref.name, blobs, job.stack_outputs)
 
@@ -181,7 +184,8 @@ class Planner:
                 results[job.ref.name] = self._finish(job, key, *_run_job(job))
                 progress(job.ref, False)
         else:
-            context = multiprocessing.get_context("fork")
+            # Spawn, not fork: the parent holds SDK threads (executors, gRPC) that a fork would copy mid-lock.
+            context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker) as pool:
                 futures: list[tuple[_Job, str, Future]] = [(job, key, pool.submit(_run_job, job)) for job, key in pending]
                 for job, key, future in futures:

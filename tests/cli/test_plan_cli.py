@@ -1,0 +1,121 @@
+"""`platformctl plan` over the shipped registry: JSON shape, filters, exit codes, cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from platformctl import PROJECT_ROOT
+from platformctl.defaults import load_defaults
+from platformctl.engine.plan import Planner, PlanSettings
+from platformctl.registry import load_registry
+from platformctl.stacks import all_stacks
+
+
+def _platformctl(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "platformctl", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def plan_json(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("plan") / "plan.json"
+    result = _platformctl("plan", "--format", "json", "--output", str(out), "--no-cache")
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(out.read_text())
+
+
+def test_json_has_the_documented_shape(plan_json):
+    assert set(plan_json) == {"stacks", "summary"}
+    assert set(plan_json["summary"]) == {"stacks", "resources", "mandatory", "advisory"}
+    for stack in plan_json["stacks"]:
+        assert {"stack", "tenant", "environment", "resources", "violations"} <= set(stack)
+        for resource in stack["resources"]:
+            assert set(resource) == {"urn", "type", "name", "parent", "inputs"}
+            assert resource["urn"].startswith(f"urn:pulumi:{stack['stack']}::ubertruck::")
+        for violation in stack["violations"]:
+            assert set(violation) == {"pack", "policy", "level", "urn", "message"}
+
+
+def test_every_shipped_stack_is_planned(plan_json):
+    registry = load_registry()
+    expected = {"dev", "prod"} | {f"{t}-{e}" for t, tenant in registry.tenants.items() for e in tenant.environments}
+    assert {s["stack"] for s in plan_json["stacks"]} == expected
+    assert plan_json["summary"]["stacks"] == len(expected)
+    assert plan_json["summary"]["resources"] == sum(len(s["resources"]) for s in plan_json["stacks"])
+
+
+def test_tenant_stacks_carry_their_tenant(plan_json):
+    for stack in plan_json["stacks"]:
+        if stack["tenant"] is None:
+            assert stack["stack"] == stack["environment"]
+            continue
+        assert stack["stack"] == f"{stack['tenant']}-{stack['environment']}"
+        tenant_root = next(r for r in stack["resources"] if r["type"] == "ubertruck:tenant:TenantPlatform")
+        assert tenant_root["name"] == stack["stack"]
+
+
+def test_filters_select_stacks(tmp_path):
+    out = tmp_path / "p.json"
+    result = _platformctl("plan", "-t", "acme", "-e", "prod", "-f", "json", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert [s["stack"] for s in json.loads(out.read_text())["stacks"]] == ["acme-prod"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["-e", "qa"], "--env: unknown environment"),
+        (["-t", "nobody"], "--tenant: unknown tenant"),
+        (["--format", "yaml"], "Invalid value"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, fragment):
+    result = _platformctl("plan", *args)
+    assert result.returncode == 2
+    assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_registry_fails_before_planning(tmp_path):
+    registry = tmp_path / "tenants"
+    registry.mkdir()
+    (registry / "broken.yaml").write_text("id: [unclosed\n")
+    result = _platformctl("plan", "--registry", str(registry))
+    assert result.returncode == 2
+    assert f"{registry / 'broken.yaml'}: line 1" in result.stderr
+
+
+def test_cache_replans_only_the_changed_tenant(tmp_path):
+    registry = tmp_path / "tenants"
+    shutil.copytree(PROJECT_ROOT / "tenants", registry)
+    defaults = load_defaults()
+    settings = PlanSettings(defaults=defaults, registry_dir=registry, workers=1, cache_dir=tmp_path / "cache")
+
+    def plan_once() -> dict[str, bool]:
+        tenants = load_registry([registry]).tenants
+        planned = Planner(settings).plan(all_stacks(tenants, defaults.platform.environments))
+        return {p.ref.name: p.cached for p in planned}
+
+    first = plan_once()
+    assert not any(first.values())
+    text = (registry / "globex.yaml").read_text().replace("Globex Haulage", "Globex Haulage Ltd")
+    (registry / "globex.yaml").write_text(text)
+    second = plan_once()
+    assert {name for name, cached in second.items() if not cached} == {"globex-dev", "globex-prod"}
+
+
+def test_parallel_and_serial_plans_agree(tmp_path):
+    defaults = load_defaults()
+    tenants = load_registry().tenants
+    stacks = all_stacks(tenants, defaults.platform.environments)
+
+    def resources(workers: int) -> dict[str, list[str]]:
+        planner = Planner(PlanSettings(defaults=defaults, workers=workers, use_cache=False))
+        return {p.ref.name: sorted(r["urn"] for r in p.resources) for p in planner.plan(stacks)}
+
+    assert resources(1) == resources(2)
