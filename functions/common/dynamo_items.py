@@ -22,8 +22,21 @@ _deserializer = TypeDeserializer()
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Attribute values of ``values``; ``None`` entries are left out (DynamoDB has no typed null)."""
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    """Attribute values of ``values``; ``None`` entries are left out (DynamoDB has no typed null).
+
+    Floats (coordinates) are stored through their shortest decimal text, exactly as JSON had them.
+    """
+    return {key: _serializer.serialize(_storable(value)) for key, value in values.items() if value is not None}
+
+
+def _storable(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, Mapping):
+        return {key: _storable(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [_storable(item) for item in value]
+    return value
 
 
 def from_item(item: Mapping[str, Any]) -> dict[str, Any]:

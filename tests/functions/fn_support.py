@@ -13,8 +13,12 @@ from __future__ import annotations
 import base64
 import copy
 import fnmatch
+import importlib
 import json
+import os
+import sys
 import uuid
+from types import ModuleType
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -304,3 +308,37 @@ def ssm_outage(client: Any) -> Any:  # noqa: ANN401
 
     client.meta.events.register_first("before-send.ssm.*", unreachable)
     return unreachable
+
+
+def subscribe_to_events(tenant: Tenant, region: str) -> Any:  # noqa: ANN401
+    """Subscribe a fresh SQS queue to the tenant's booking events; returns ``drain()`` -> messages."""
+    sqs = boto3.client("sqs", region_name=region)
+    url = sqs.create_queue(QueueName=f"{tenant.prefix}-events-probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=region).subscribe(
+        TopicArn=tenant.resources["booking"]["events_topic_arn"], Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+
+    def drain() -> list[dict[str, Any]]:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return drain
+
+
+def import_handler(service: str, tenant_id: str = "acme", environment: str = "dev") -> ModuleType:
+    """Import ``<service>.handler`` fresh, under the environment its Lambda function would have."""
+    variables = {"SERVICE_NAME": service, "ENVIRONMENT": environment, "CONFIG_SERVICE_URL": f"ssm:///{tenant_id}", "LOG_LEVEL": "INFO"}
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        sys.modules.pop(f"{service}.handler", None)
+        return importlib.import_module(f"{service}.handler")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -35,6 +35,7 @@ from .fn_support import (
     scan_all,
     set_in,
     ssm_outage,
+    subscribe_to_events,
     tenant_config,
 )
 
@@ -258,14 +259,14 @@ def test_audit_can_be_switched_off_by_compliance_config(provision_tenant: Any, c
 
 
 def test_idempotent_operation_runs_once_per_key_and_publishes_once(demo: ApiFunction[DemoConfig], acme: Tenant) -> None:
-    queue = _subscribe_queue(acme)
+    drain = subscribe_to_events(acme, REGION)
     headers = {"Idempotency-Key": "k-1"}
     first = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers=headers, authorizer=authorizer_for("acme")))
     second = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"idempotency-key": "k-1"}, authorizer=authorizer_for("acme")))
     assert first["statusCode"] == second["statusCode"] == 201
     assert response_json(first) == response_json(second) == {"widget": 1}
     assert CREATED == [{"size": 2}]
-    messages = _drain(queue)
+    messages = drain()
     assert len(messages) == 1
     assert messages[0]["event_type"] == "widget.created" and messages[0]["tenant_id"] == "acme"
 
@@ -282,19 +283,3 @@ def test_same_key_from_another_user_is_another_operation(demo: ApiFunction[DemoC
     response = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"Idempotency-Key": "k-3"}, authorizer=authorizer_for("acme", "u-2")))
     assert response_json(response) == {"widget": 2}
     assert len(CREATED) == 2
-
-
-def _subscribe_queue(tenant: Tenant) -> str:
-    sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.create_queue(QueueName=f"{tenant.prefix}-probe")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    boto3.client("sns", region_name=REGION).subscribe(
-        TopicArn=tenant.resources["booking"]["events_topic_arn"], Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
-    )
-    return url
-
-
-def _drain(queue_url: str) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=REGION)
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]

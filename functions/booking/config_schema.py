@@ -1,0 +1,83 @@
+"""The booking service's config schema: what it reads from ``/{tenant}/services/booking/{env}``.
+
+    business/pricing_models    currency and the fare's parts, in integer minor units; tax in basis points
+    business/sla_definitions   free cancellation window, the fee after it, which statuses may be cancelled
+    business/business_rules    shipment limits, page sizes, idempotency record lifetime
+    technical/cache            config cache age
+    integration/resources      bookings, audit and idempotency tables; the events topic
+
+>>> BookingConfig.model_validate(config_tree).business.pricing_models.currency     # doctest: +SKIP
+'INR'
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+
+from .status import BookingStatus
+
+
+class PricingModels(ConfigModel):
+    """How a fare is built. Amounts are integer minor units of ``currency``."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    base_fare_minor: NonNegativeInt
+    per_km_minor: NonNegativeInt
+    per_kg_minor: NonNegativeInt
+    minimum_fare_minor: NonNegativeInt
+    tax_rate_basis_points: NonNegativeInt
+    surcharges: dict[str, NonNegativeInt] = Field(default_factory=dict)
+
+
+class SlaDefinitions(ConfigModel):
+    """Cancellation terms: free within the window after booking, a fee of the total after it."""
+
+    free_cancellation_minutes: NonNegativeInt
+    cancellation_fee_basis_points: NonNegativeInt
+    max_cancellable_status: list[str]
+
+    @field_validator("max_cancellable_status")
+    @classmethod
+    def _known_statuses(cls, statuses: list[str]) -> list[str]:
+        unknown = sorted(set(statuses) - {status.value for status in BookingStatus})
+        if unknown:
+            raise ValueError(f"unknown booking status(es) {unknown}")
+        return statuses
+
+
+class BusinessRules(ConfigModel):
+    max_weight_kg: PositiveFloat
+    max_distance_km: PositiveFloat
+    page_size_default: PositiveInt
+    page_size_max: PositiveInt
+    idempotency_expiry_seconds: PositiveInt
+
+    @model_validator(mode="after")
+    def _page_sizes_ordered(self) -> BusinessRules:
+        if self.page_size_default > self.page_size_max:
+            raise ValueError("page_size_default must not exceed page_size_max")
+        return self
+
+
+class BookingBusiness(ConfigModel):
+    pricing_models: PricingModels
+    sla_definitions: SlaDefinitions
+    business_rules: BusinessRules
+
+
+class BookingResources(AuditedResources):
+    bookings_table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    events_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
+
+
+class BookingIntegration(ConfigModel):
+    resources: BookingResources
+
+
+class BookingConfig(ServiceConfig):
+    business: BookingBusiness  # type: ignore[assignment]
+    technical: ServiceTechnical
+    integration: BookingIntegration  # type: ignore[assignment]
