@@ -66,13 +66,13 @@ def new(
     # The id becomes a file name and YAML text: check it before it is used as either.
     problem = tenant_id_problem(tenant_id)
     if problem:
-        raise UserError(f"ID '{tenant_id}'", problem)
+        raise UserError(f"ID {tenant_id!r}", problem)  # repr: the id may hold a newline
     tier = tier or sorted(defaults.tiers)[0]
     if tier not in defaults.tiers:
-        raise UserError("--tier", f"unknown tier '{tier}'; expected one of {sorted(defaults.tiers)}")
+        raise UserError("--tier", f"unknown tier {tier!r}; expected one of {sorted(defaults.tiers)}")
     region = region or defaults.platform.supported_regions[0]
     if region not in defaults.platform.supported_regions:
-        raise UserError("--region", f"unsupported region '{region}'; expected one of {defaults.platform.supported_regions}")
+        raise UserError("--region", f"unsupported region {region!r}; expected one of {defaults.platform.supported_regions}")
     text = starter_document(tenant_id, tier, region)
     path = tenant_file(tenant_id, registry)
     parse_tenant(load_text(text, str(path)), str(path), expected_id=tenant_id)
