@@ -386,6 +386,8 @@ class PolicyPackError(Exception):
 
 
 def _collect(pack: str, responses: Sequence[analyzer_pb2.AnalyzeResponse], wire: _StackWire, result: StackPolicyResult) -> None:
+    if str(PROJECT_ROOT) not in sys.path:  # the rules package lives beside platformctl
+        sys.path.append(str(PROJECT_ROOT))
     from policies.rules.exemptions import parse_marker
 
     urns = [r.urn for r in wire.analyze] + [""]
