@@ -97,7 +97,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
             for option in ("protect", "deleteBeforeReplace", "retainOnDelete", "ignoreChanges", "additionalSecretOutputs", "aliases", "replaceOnChanges", "deletedWith"):
                 value = getattr(request, option, None)
                 if value:
-                    options[option] = list(value) if not isinstance(value, (bool, str)) else value
+                    options[option] = value if isinstance(value, (bool, str)) else [_plain_option(v) for v in value]
         dependencies = list(request.dependencies) if not read else []
         property_dependencies = {k: list(v.urns) for k, v in request.propertyDependencies.items()} if not read else {}
         resource = CapturedResource(
@@ -143,3 +143,10 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
             self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
+
+
+def _plain_option(value: Any) -> Any:  # noqa: ANN401
+    """Option list entries are strings or proto messages (aliases); reports need JSON."""
+    if hasattr(value, "DESCRIPTOR"):
+        return json_format.MessageToDict(value, preserving_proto_field_name=True)
+    return value

@@ -7,6 +7,7 @@ its inputs and the program's sources (see ``cache.py``).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,7 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .. import PROJECT_ROOT
 from ..defaults import PlatformDefaults
-from ..registry.loader import REGISTRY_DIR, tenant_file
+from ..registry.loader import REGISTRY_DIR, load_registry, tenant_file
 from ..stacks import StackRef
 from .cache import PlanCache, sources_digest, stack_key
 from .runner import ProgramError, run_stack, stack_config
@@ -116,6 +117,7 @@ class Planner:
         defaults = settings.defaults
         self.project = defaults.platform.project
         self.organization = defaults.offline.organization
+        self._registry_views: dict[str, bytes] | None = None
 
     def _job(self, ref: StackRef, shared_outputs: dict[str, dict[str, Any]]) -> _Job:
         config = stack_config(PROJECT_ROOT, ref.name)
@@ -131,10 +133,25 @@ class Planner:
         source = _stack_source(job.ref, self.settings.registry_dir)
         blobs = [source.read_bytes()] if source.is_file() else []
         if job.ref.tenant_id is None:
-            # A shared stack deploys every tenant of its environment: the whole registry is its input.
-            blobs += [p.name.encode() + p.read_bytes() for p in sorted(self.settings.registry_dir.glob("*.yaml"))]
+            blobs.append(self._shared_registry_view(job.ref.environment))
         blobs.append(repr(sorted(job.config.items())).encode())
         return stack_key(self.sources, job.ref.name, blobs, job.stack_outputs)
+
+    def _shared_registry_view(self, environment: str) -> bytes:
+        """What a shared stack reads of the registry: which tenants run in its environment, and
+        where (``components.pipeline.environment_tenant_stacks``). Keying on just that keeps a
+        tenant's pricing change from re-planning the shared stacks. Files that fail to load are
+        keyed by content so the shared stack re-plans (and reports the error) when they change."""
+        if self._registry_views is None:
+            loaded = load_registry([self.settings.registry_dir])
+            self._registry_views = {
+                env: json.dumps(
+                    [[t.id, t.region] for t in sorted(loaded.tenants.values(), key=lambda t: t.id) if env in t.environments]
+                    + [str(e) for e in loaded.errors]
+                ).encode()
+                for env in self.settings.defaults.platform.environments
+            }
+        return self._registry_views[environment]
 
     def _from_cache(self, job: _Job, key: str) -> PlannedStack | None:
         if not key:
@@ -196,6 +213,7 @@ class Planner:
     def plan(self, stacks: Iterable[StackRef], progress: Progress = lambda ref, cached: None) -> list[PlannedStack]:
         """Plan ``stacks`` (shared and tenant); return them in the order given."""
         wanted = list(stacks)
+        self._registry_views = None  # the registry may have changed since the last plan
         envs = sorted({ref.environment for ref in wanted if ref.tenant_id is not None} | {ref.name for ref in wanted if ref.tenant_id is None})
         shared_refs = [StackRef(name=env, environment=env) for env in envs]
         shared = {p.ref.name: p for p in self._run_many([self._job(ref, {}) for ref in shared_refs], lambda ref, cached: None)}
