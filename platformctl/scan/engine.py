@@ -56,7 +56,7 @@ class CompiledRules:
     def from_ruleset(cls, ruleset: RuleSet) -> CompiledRules:
         return cls(
             python_rules=tuple((KeywordFilter.build(r.keywords), PythonRule.from_rule(r)) for r in ruleset.rules if r.python),
-            text_rules=tuple((KeywordFilter.build(r.keywords), TextRule(r.id, re.compile(r.text))) for r in ruleset.rules if r.text),
+            text_rules=tuple((KeywordFilter.build(r.keywords), TextRule(r.id, re.compile(r.text, re.MULTILINE))) for r in ruleset.rules if r.text),
             messages={r.id: r.message for r in ruleset.all_rules},
             known_ids=frozenset(r.id for r in ruleset.rules),
             allow=tuple((e.path, frozenset(e.rules) if e.rules else _EVERY_RULE) for e in ruleset.allow),
@@ -83,12 +83,17 @@ class ScanReport:
     bytes_scanned: int
 
 
-def _char_column(raw: bytes, line: int, col_offset: int) -> int:
-    # ast counts UTF-8 bytes; reports count characters.
-    start = 0
-    for _ in range(line - 1):
-        start = raw.find(b"\n", start) + 1
-    return len(raw[start : start + col_offset].decode("utf-8", "replace")) + 1
+
+
+def parse_python(raw: bytes) -> Optional[ast.Module]:
+    """The module's syntax tree, or None when it does not parse."""
+    try:
+        with warnings.catch_warnings():
+            # Scanned code may use deprecated escapes; those warnings are not the scanner's to print.
+            warnings.simplefilter("ignore")
+            return ast.parse(raw)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[list[Finding]]:
@@ -97,24 +102,30 @@ def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[l
     lines: set[int] = set()
     whole_file = False
     for keywords, rule in rules.python_rules:
-        binding = bool(rule.contexts - {"comparison"})
-        candidates = keywords.candidate_lines(raw, low, binding=binding, comparison="comparison" in rule.contexts)
+        binds = bool(rule.contexts - {"comparison"})
+        candidates = keywords.candidate_lines(
+            raw, low, rule.value if binds else None, "comparison" in rule.contexts, rule.wants_raw_name
+        )
         if candidates is None or candidates:
             active.append(rule)
             whole_file = whole_file or candidates is None
             lines.update(candidates or ())
     if not active:
         return []
-    try:
-        with warnings.catch_warnings():
-            # Scanned code may use deprecated escapes; those warnings are not the scanner's to print.
-            warnings.simplefilter("ignore")
-            tree = ast.parse(raw)
-    except (SyntaxError, ValueError):
+    tree = parse_python(raw)
+    if tree is None:
         return None
     hits = python_hits(tree, active, None if whole_file else sorted(lines))
+    source_lines = raw.split(b"\n") if hits else []
+    # ast counts columns in UTF-8 bytes; reports count characters.
     return [
-        Finding("", h.line, _char_column(raw, h.line, h.col_offset), h.rule_id, f"{rules.messages[h.rule_id]} ({h.name})")
+        Finding(
+            "",
+            h.line,
+            len(source_lines[h.line - 1][: h.col_offset].decode("utf-8", "replace")) + 1,
+            h.rule_id,
+            f"{rules.messages[h.rule_id]} ({h.name})",
+        )
         for h in hits
     ]
 
@@ -146,7 +157,7 @@ def scan_file(source: SourceFile, rules: CompiledRules) -> FileResult:
     if findings is None:
         text = raw.decode("utf-8", "replace")
         findings = _text_findings(text, raw, low, rules, hash_comments_too=not source.display.endswith(".json"))
-    findings = [f for f in findings if f.rule_id not in exempt and "*" not in exempt]
+    findings = [f for f in findings if f.rule_id not in exempt]
     suppressed: list[SuppressedFinding] = []
     if MARKER_BYTES in raw:
         comments = python_comments(raw) if parsed else hash_comments(text)

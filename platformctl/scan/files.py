@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -111,14 +112,14 @@ def _walk(folder: Path) -> Iterator[str]:
             yield name if base == "." else f"{base}/{name}".replace(os.sep, "/")
 
 
-def _display(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _display(path: str, root: str) -> str:
+    relative = os.path.relpath(path, root)
+    if relative.startswith(".." + os.sep) or relative == "..":
+        return Path(path).as_posix()
+    return Path(relative).as_posix()
 
 
-def _head(path: Path) -> bytes:
+def _head(path: str) -> bytes:
     with open(path, "rb") as handle:
         return handle.read(SNIFF_BYTES)
 
@@ -126,25 +127,34 @@ def _head(path: Path) -> bytes:
 def discover(paths: Sequence[Path], root: Path, text_globs: Sequence[str]) -> list[SourceFile]:
     """The files under ``paths`` to scan, each once, in a stable order."""
     found: dict[str, SourceFile] = {}
+    top = str(root)
     for given in paths:
         if not given.exists():
             raise UserError(str(given), "no such file or folder; expected paths to scan")
-        resolved = given.resolve()
-        if resolved.is_file():
-            head = _head(resolved)
+        folder = str(given.resolve())
+        if os.path.isfile(folder):
+            head = _head(folder)
             if not is_binary(head):
-                kind = classify(resolved.name, head, text_globs) or "text"
-                found.setdefault(str(resolved), SourceFile(str(resolved), _display(resolved, root), kind, resolved.stat().st_size))
+                kind = classify(os.path.basename(folder), head, text_globs) or "text"
+                found.setdefault(folder, SourceFile(folder, _display(folder, top), kind, os.path.getsize(folder)))
             continue
-        listing = _git_listing(resolved)
-        for relative in listing if listing is not None else _walk(resolved):
+        listing = _git_listing(given.resolve())
+        prefix = _display(folder, top)
+        for relative in listing if listing is not None else _walk(given.resolve()):
             if SKIPPED_DIRS.intersection(relative.split("/")[:-1]):
                 continue
-            path = resolved / relative
-            if str(path) in found or path.is_symlink() or not path.is_file():
+            path = os.path.join(folder, relative)
+            if path in found:
                 continue
-            display = _display(path, root)
-            kind = classify(display, _head(path) if "." not in path.name else b"", text_globs)
+            try:
+                status = os.lstat(path)
+            except OSError:
+                continue
+            if not stat.S_ISREG(status.st_mode):
+                continue  # symbolic links, folders of submodules, deleted files still in the index
+            display = relative if prefix == "." else f"{prefix}/{relative}"
+            name = relative.rsplit("/", 1)[-1]
+            kind = classify(display, _head(path) if "." not in name else b"", text_globs)
             if kind is not None:
-                found[str(path)] = SourceFile(str(path), display, kind, path.stat().st_size)
+                found[path] = SourceFile(path, display, kind, status.st_size)
     return sorted(found.values(), key=lambda f: f.display)

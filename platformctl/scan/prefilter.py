@@ -2,35 +2,76 @@
 
 Reading a file and searching it for a few words costs little; parsing Python is the cost of a
 scan. A rule's ``keywords`` are words that every name it matches contains, so a file where no
-keyword starts a word cannot hold a finding for that rule. For Python the filter is sharper: it
-also wants the keyword's name to be followed by something that binds or compares it
-(``=``, ``:``, ``,``, ``)``, an augmented operator or a line continuation), or, for comparison
-rules, to sit on a line with a comparison. It returns those candidate lines, and the AST walk
-looks only at statements that span one.
+keyword starts a word cannot hold a finding for that rule.
 
-A name and its ``=`` on different lines inside brackets (``f(timeout\\n=30)``) is not a
-candidate; nobody writes that.
+For Python the filter is sharper. A binding candidate is a keyword's name (an identifier or
+string key) that passes the rule's own name test and is followed, on the same line, by something
+that can give it a literal: ``= 30``, ``: 30``, ``: float = 30``, ``, 30)``, ``+= 30``, ``= (``, a
+quote, a chained ``= other =``, tuple unpacking ``rate, timeout = ...``, or a line end inside
+brackets. A comparison candidate is a keyword on a line with ``==``, ``!=``, ``in``, ``is`` or a
+prefix test and a quote (or an open bracket at the end), or on a ``match`` line; not in an
+assert. The AST walk then looks only at statements spanning a candidate line.
+
+Not seen: a name whose ``=`` is on the next line inside brackets (``f(timeout\n=30)``), a
+chained assignment whose literal comes after two other names, and a string key with characters
+other than letters, digits, ``_``, ``-`` and ``.`` after the keyword (``"timeout (s)": 30``).
 
 >>> f = KeywordFilter.build(["timeout"])
->>> src = b"def f():\\n    return get(url, timeout=30)\\n"
->>> f.candidate_lines(src, src.lower(), binding=True, comparison=False)
+>>> src = b"def f(timeout=timeout):\\n    return get(url, timeout=30)\\n"
+>>> f.candidate_lines(src, src.lower(), value_kind="numeric", comparison=False)
 [2]
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .names import starts_word
 
-# After the keyword: the rest of a dotted name or string key, an optional closing quote and
-# bracket, then an operator that binds the name to a value.
-_BINDING = rb"[\w.-]*[\"']?\]?[ \t]*(?:[=:,)\\]|!=|(?:\*\*|//|>>|<<|[-+*/%&|^@<>])=)"
-_COMPARISON_LINE = re.compile(rb"==|!=|\bin\b|\bis\b|\bmatch\b|startswith|endswith")
+# What can start a literal of each kind a rule wants (a string holding a number counts as
+# numeric), or continue a value on the next line.
+_LITERALS = {
+    "number": rb"""(?:[-+(]|\.?[0-9]|\\)""",
+    "numeric": rb"""(?:[-+(]|\.?[0-9]|[rRuU]?["'][ \t]*[-+]?\.?[0-9]|\\)""",
+    "string": rb"""(?:\(|[rRuU]?["']|\\)""",
+}
 
+
+@lru_cache(maxsize=None)
+def _binding(kind: str) -> bytes:
+    """After the keyword: the rest of the name or string key, an optional closing quote and
+    bracket, then an operator that binds the name, followed by something that can start a
+    literal of ``kind``. A value on the next line is followed only after ``=`` or after a quoted
+    key (``"timeout":`` and ``get("timeout",`` as black wraps them), not after the ``Timeout,``
+    of an import list."""
+    literal = _LITERALS[kind]
+    literal_or_line_end = rb"(?:" + literal + rb"|$)"
+    return (
+        rb"[\w.-]*(?:"
+        rb"[\"']?\]?[ \t]*(?::|(?:\*\*|//|>>|<<|[-+*/%&|^@])?)=[ \t]*"
+        + rb"(?:" + literal_or_line_end + rb"""|[\w.\[\]"']+[ \t]*=(?!=))"""
+        + rb"|[\"'][ \t]*[:,][ \t]*" + literal_or_line_end
+        + rb"|[\"']?\]?[ \t]*[:,][ \t]*" + literal
+        + rb"|[\"']?\]?[ \t]*:[^=\n]*=(?!=)[ \t]*" + literal_or_line_end
+        + rb"|[ \t]*,[^=\n]*=(?!=)"
+        + rb"|[ \t]*\)[ \t]*=(?!=)"
+        + rb")"
+    )
+
+
+_NAME_CHARS = re.compile(rb"[\w.-]*")
+# A comparison: the keyword's name (with its dots, subscripts and .get() call) followed by an
+# operator, or an operator followed by the name; a string literal must be on the line, or a
+# bracket opened at its end (the literals follow). Or a `match` line, whose cases follow.
+# Lines of an assert are left out: the AST walk does not read comparisons under an assert.
+_COMPARED_AFTER = re.compile(rb"""[\w.\[\]"'()-]*[ \t]*(?:==|!=|in\b|not\b|is\b|\.startswith\b|\.endswith\b)""")
+_COMPARED_BEFORE = re.compile(rb"""(?:(?:==|!=)[ \t]*|\b(?:in|is|not)[ \t]+)\(?[\w.\[\]"'()]*$""")
+_LITERAL_ON_LINE = re.compile(rb"""["']|[(\[{\\][ \t]*$""")
+_ASSERT_OR_MATCH = re.compile(rb"[ \t]*(assert|match)\b")
 
 def _alternation(words: Sequence[str]) -> Optional[str]:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or None
@@ -42,13 +83,19 @@ class KeywordFilter:
 
     folded: Optional[str]
     exact: Optional[str]
+    folded_words: tuple[bytes, ...] = ()
+    exact_words: tuple[bytes, ...] = ()
 
     @classmethod
     def build(cls, keywords: Sequence[str]) -> KeywordFilter:
         """Words written in lower case match any case; a word with a capital matches as written."""
+        folded = [w for w in keywords if w == w.lower()]
+        exact = [w for w in keywords if w != w.lower()]
         return cls(
-            folded=_alternation([w for w in keywords if w == w.lower()]),
-            exact=_alternation([w for w in keywords if w != w.lower()]),
+            folded=_alternation(folded),
+            exact=_alternation(exact),
+            folded_words=tuple(w.encode() for w in folded),
+            exact_words=tuple(w.encode() for w in exact),
         )
 
     @property
@@ -57,9 +104,9 @@ class KeywordFilter:
 
     def _searches(self, raw: bytes, low: bytes, suffix: bytes) -> list[tuple[re.Pattern[bytes], bytes]]:
         found = []
-        if self.folded is not None:
+        if self.folded is not None and _contains(low, self.folded_words, self.folded):
             found.append((_compiled(self.folded.encode() + suffix), low))
-        if self.exact is not None:
+        if self.exact is not None and _contains(raw, self.exact_words, self.exact):
             found.append((_compiled(self.exact.encode() + suffix), raw))
         return found
 
@@ -69,31 +116,60 @@ class KeywordFilter:
             return True
         return any(next(_word_starts(rx, text, raw), None) is not None for rx, text in self._searches(raw, low, b""))
 
-    def candidate_lines(self, raw: bytes, low: bytes, binding: bool, comparison: bool) -> Optional[list[int]]:
-        """Sorted 1-based lines where a keyword's name is bound (``binding``) or compared.
-
-        ``None`` means every line: the rule has no keywords.
+    def candidate_lines(
+        self,
+        raw: bytes,
+        low: bytes,
+        value_kind: Optional[str],
+        comparison: bool,
+        wants_name: Callable[[str], bool] = lambda name: True,
+    ) -> Optional[list[int]]:
+        """Sorted 1-based lines where a keyword's name is bound to a literal of ``value_kind``
+        (number, numeric or string; None: bindings are not wanted) and ``wants_name`` accepts the
+        name, or where it is compared (``comparison``). ``None`` means every line: the rule has
+        no keywords.
         """
         if self.matches_everything:
             return None
         starts: list[int] = []
-        if binding:
-            for rx, text in self._searches(raw, low, b"(?:" + _BINDING + b")"):
-                starts.extend(_word_starts(rx, text, raw))
+        if value_kind is not None:
+            for rx, text in self._searches(raw, low, b"(?:" + _binding(value_kind) + b")"):
+                starts.extend(at for at in _word_starts(rx, text, raw) if any(map(wants_name, _names_around(raw, at))))
         if comparison:
             for rx, text in self._searches(raw, low, b""):
-                starts.extend(at for at in _word_starts(rx, text, raw) if _COMPARISON_LINE.search(_line_at(raw, at)))
+                starts.extend(at for at in _word_starts(rx, text, raw) if _compared(raw, at))
         return _line_numbers(raw, sorted(set(starts)))
 
 
 _CACHE: dict[bytes, re.Pattern[bytes]] = {}
+# Above this many words one regex pass beats a substring scan per word.
+_SUBSTRING_TESTS_MAX = 3
+
+
+def _contains(text: bytes, words: tuple[bytes, ...], alternation: str) -> bool:
+    """Whether any of ``words`` occurs in ``text``: a substring test for a few words (far cheaper
+    than a regex, and most files fail it), one pass of the alternation for many."""
+    if len(words) <= _SUBSTRING_TESTS_MAX:
+        return any(word in text for word in words)
+    return _compiled(alternation.encode()).search(text) is not None
 
 
 def _compiled(pattern: bytes) -> re.Pattern[bytes]:
     # Each worker compiles a rule's few patterns once and keeps them for every file.
     if pattern not in _CACHE:
-        _CACHE[pattern] = re.compile(pattern)
+        _CACHE[pattern] = re.compile(pattern, re.MULTILINE)
     return _CACHE[pattern]
+
+
+def _names_around(raw: bytes, at: int) -> tuple[str, str]:
+    """The dotted name or string key holding the keyword that starts at ``at``, and its last
+    dotted part: ``self.timeout`` binds ``timeout``, the key ``"tcp.idle_timeout"`` is whole."""
+    start = at
+    while start > 0 and (raw[start - 1 : start].isalnum() or raw[start - 1 : start] in b"_-."):
+        start -= 1
+    end = _NAME_CHARS.match(raw, at)
+    whole = raw[start : end.end() if end else at].decode("ascii", "replace")
+    return whole, whole.rsplit(".", 1)[-1]
 
 
 def _word_starts(rx: re.Pattern[bytes], text: bytes, raw: bytes):  # noqa: ANN202 (generator of ints)
@@ -111,18 +187,32 @@ def _word_starts(rx: re.Pattern[bytes], text: bytes, raw: bytes):  # noqa: ANN20
             at = m.start() + 1
 
 
-def _line_at(raw: bytes, at: int) -> bytes:
+def _compared(raw: bytes, at: int) -> bool:
+    """Whether the keyword at ``at`` can be one side of a comparison with a string literal."""
     start = raw.rfind(b"\n", 0, at) + 1
     end = raw.find(b"\n", at)
-    return raw[start : end if end >= 0 else len(raw)]
+    line = raw[start : end if end >= 0 else len(raw)]
+    statement = _ASSERT_OR_MATCH.match(line)
+    if statement is not None:
+        return statement.group(1) == b"match"
+    beside = _COMPARED_AFTER.match(raw, at, start + len(line)) or _COMPARED_BEFORE.search(raw, start, at)
+    return beside is not None and _LITERAL_ON_LINE.search(line) is not None
+
+
+# A line that opens with `#` is a comment and one that opens with `>>>` is a doctest inside a
+# docstring (it is not valid code); neither can hold a finding.
+_NEVER_CODE = re.compile(rb"[ \t]*(?:#|>>>)")
 
 
 def _line_numbers(raw: bytes, offsets: list[int]) -> list[int]:
+    """The 1-based lines of ``offsets`` (sorted), leaving out comment and doctest lines."""
     lines: list[int] = []
     line, counted_to = 1, 0
     for at in offsets:
         line += raw.count(b"\n", counted_to, at)
         counted_to = at
-        if not lines or lines[-1] != line:
+        if lines and lines[-1] == line:
+            continue
+        if not _NEVER_CODE.match(raw, raw.rfind(b"\n", 0, at) + 1):
             lines.append(line)
     return lines

@@ -76,6 +76,10 @@ class PythonRule:
             return False
         return self.name.search(words) is not None
 
+    def wants_raw_name(self, name: str) -> bool:
+        """:meth:`wants_name` for a name as written in the source."""
+        return self.wants_name(snake_name(name), is_upper_name(name))
+
     def wants_value(self, literal: Literal) -> bool:
         value: Scalar
         if self.value == "numeric" and literal.kind == "string":
@@ -165,6 +169,17 @@ def _is_counting_step(node: ast.AugAssign) -> bool:
         and type(value.value) is int
         and value.value == 1
     )
+
+
+def _fallback(node: ast.Call, called: str) -> Optional[tuple[ast.Constant, Optional[ast.AST]]]:
+    """The setting's name and the fallback of ``cfg.get("name", fallback)`` and its kin."""
+    at = _FALLBACK_CALLS.get(called)
+    key = node.args[at] if at is not None and len(node.args) > at else None
+    if at is None or not isinstance(key, ast.Constant) or not isinstance(key.value, str):
+        return None
+    if len(node.args) > at + 1:
+        return key, node.args[at + 1]
+    return key, next((k.value for k in node.keywords if k.arg == "default"), None)
 
 
 def _string_constant(node: ast.AST) -> bool:
@@ -265,13 +280,10 @@ class _Reader:
                 self.bound("keyword", keyword, keyword.arg, keyword.value)
         func = node.func
         called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        if called in _FALLBACK_CALLS:
-            at = _FALLBACK_CALLS[called]
-            if len(node.args) > at and _string_constant(node.args[at]):
-                key = node.args[at]
-                default = node.args[at + 1] if len(node.args) > at + 1 else None
-                default = default or next((k.value for k in node.keywords if k.arg == "default"), None)
-                self.bound("fallback", key, key.value, default)
+        fallback = _fallback(node, called)
+        if fallback is not None:
+            key, default = fallback
+            self.bound("fallback", key, key.value, default)
         if called in _PREFIX_TESTS and isinstance(func, ast.Attribute) and node.args:
             prefix = node.args[0]
             self.compared(node, func.value, prefix.elts if isinstance(prefix, ast.Tuple) else [prefix])

@@ -123,7 +123,7 @@ def python_comments(source: bytes) -> Iterator[tuple[str, int, int]]:
 
 def hash_comments(text: str) -> Iterator[tuple[str, int, int]]:
     """Marker comments in a text file: from a ``#`` that starts the line or follows a space."""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):
         if MARKER not in line:
             continue
         at = line.find("#")

@@ -60,12 +60,25 @@ def text_hits(text: str, rules: Sequence[TextRule], hash_comments: bool) -> list
     hits: list[TextHit] = []
     if not rules:
         return hits
-    for number, line in enumerate(text.splitlines(), 1):
-        code = _code_part(line, hash_comments)
-        if not code.strip():
-            continue
+    # One pass of each pattern over the whole text finds the few lines worth a look; each is then
+    # checked on its own, without its comment, as grep would see it.
+    # A pattern that opens with a context class such as [^A-Za-z0-9] may start on the newline
+    # before the line it is about.
+    starts = sorted(m.start() + m.group().startswith("\n") for rule in rules for m in rule.pattern.finditer(text))
+    if not starts:
+        return hits
+    candidates: list[int] = []
+    index, counted_to = 0, 0
+    for at in starts:
+        index += text.count("\n", counted_to, at)
+        counted_to = at
+        if not candidates or candidates[-1] != index:
+            candidates.append(index)
+    lines = text.split("\n")
+    for index in candidates:
+        code = _code_part(lines[index].rstrip("\r"), hash_comments) if index < len(lines) else ""
         for rule in rules:
             found = rule.pattern.search(code)
             if found is not None:
-                hits.append(TextHit(rule.rule_id, number, _first_name_char(code, found.start(), found.end()) + 1))
+                hits.append(TextHit(rule.rule_id, index + 1, _first_name_char(code, found.start(), found.end()) + 1))
     return hits

@@ -27,14 +27,21 @@ def test_worker_processes_find_exactly_what_one_process_finds(tmp_path: Path, mo
     )
 
 
-def test_python_file_without_a_bound_keyword_is_not_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_python_file_without_a_literal_bound_to_a_keyword_name_is_not_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     parsed: list[bytes] = []
-    real_parse = engine.ast.parse
-    monkeypatch.setattr(engine.ast, "parse", lambda source: parsed.append(source) or real_parse(source))
-    write(tmp_path, "plain.py", "def generate(items):\n    return enumerate(items)\n")
-    write(tmp_path, "bound.py", "def f(timeout):\n    return timeout\n")
+    real_parse = engine.parse_python
+    monkeypatch.setattr(engine, "parse_python", lambda source: parsed.append(source) or real_parse(source))
+    write(
+        tmp_path,
+        "plain.py",
+        'def generate(items, timeout):\n    """\n    >>> generate([], timeout=30)\n    """\n'
+        "    # timeout = 30 would be wrong\n    return get(enumerate(items), timeout=timeout)\n",
+    )
+    write(tmp_path, "bound.py", "timeout = (settings.timeout)\n")
     assert found(scan([tmp_path], jobs=1)) == []
-    assert parsed == [b"def f(timeout):\n    return timeout\n"]
+    assert parsed == [b"timeout = (settings.timeout)\n"]
 
 
 @pytest.mark.parametrize(
@@ -56,8 +63,8 @@ def test_starts_word_follows_the_snake_case_split(text: bytes, at: int, expected
 def test_candidate_lines_are_where_the_name_is_bound_or_compared() -> None:
     source = b'x = 1\ntimeout = 30\nprint(timeout.total())\nif tenant == "a":\n    pass\n'
     timeout, tenant = KeywordFilter.build(["timeout"]), KeywordFilter.build(["tenant"])
-    assert timeout.candidate_lines(source, source.lower(), binding=True, comparison=False) == [2]
-    assert tenant.candidate_lines(source, source.lower(), binding=False, comparison=True) == [4]
+    assert timeout.candidate_lines(source, source.lower(), "numeric", comparison=False) == [2]
+    assert tenant.candidate_lines(source, source.lower(), None, comparison=True) == [4]
 
 
 def test_keyword_with_a_capital_matches_case_exactly() -> None:
@@ -67,4 +74,4 @@ def test_keyword_with_a_capital_matches_case_exactly() -> None:
 
 
 def test_rule_without_keywords_examines_every_file() -> None:
-    assert KeywordFilter.build([]).candidate_lines(b"anything", b"anything", binding=True, comparison=True) is None
+    assert KeywordFilter.build([]).candidate_lines(b"anything", b"anything", "number", comparison=True) is None

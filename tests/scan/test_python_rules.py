@@ -155,3 +155,20 @@ def test_python_file_that_does_not_parse_is_read_with_the_line_patterns(scan_sou
 def test_python_shebang_script_without_suffix_is_read_as_python(scan_source) -> None:
     source = '#!/usr/bin/env python3\n"""timeout = 30 here is a docstring."""\nTIMEOUT = 30\n'
     assert scan_source(source, name="bin/tool") == [("bin/tool", 3, "UT005")]
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ('SETTINGS = {"tcp.idle_timeout.seconds": 350}\n', 1),
+        ('SETTINGS = {\n    "timeout":\n        30,\n}\n', 2),
+        ('value = config.get(\n    "timeout",\n    30,\n)\n', 2),
+        ("timeout = \\\n    30\n", 1),
+        ("timeout = (\n    30\n)\n", 1),
+        ("timeout = other = 30\n", 1),
+        ("timeout: Final[int] = 30\n", 1),
+        ("(rate, timeout) = (5, 30)\n", 1),
+    ],
+)
+def test_forms_the_prefilter_must_not_drop_are_found(scan_source, source: str, line: int) -> None:
+    assert ("module.py", line, "UT002") in scan_source(source)

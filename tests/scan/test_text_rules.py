@@ -55,3 +55,11 @@ def test_defaults_yaml_at_the_root_is_exempt_by_the_shipped_allow_list(scan_sour
 
 def test_defaults_yaml_elsewhere_is_not_exempt(scan_source) -> None:
     assert scan_source("environment:\n  TIMEOUT: 30\n", name="config/defaults.yaml") == [("config/defaults.yaml", 2, "UT005")]
+
+
+@pytest.mark.parametrize("text", ["LOG_LEVEL=INFO\r\nTIMEOUT=30  # seconds\r\n", "A=1\x0cB=2\nTIMEOUT=30\n"])
+def test_lines_are_counted_by_newline_as_grep_counts_them(tmp_path, text: str) -> None:
+    from platformctl.scan import scan
+
+    (tmp_path / "service.env").write_bytes(text.encode())
+    assert [(f.line, f.rule_id) for f in scan([tmp_path], jobs=1).findings] == [(2, "UT005")]
