@@ -97,6 +97,8 @@ class PlatformDefaults(_Strict):
     environments: dict[str, EnvironmentSettings]
     compliance: ComplianceSection
     shared: SharedSection
+    #: Defaults of the policy packs' own parameters (read by ``policies/rules``; free-form here).
+    policy: dict[str, Any]
     pipeline: PipelineSection
     tenant_config: dict[str, Any]
 

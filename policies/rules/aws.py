@@ -36,7 +36,7 @@ IDENTITY_POLICY_TYPES = (ROLE_POLICY, IAM_POLICY, ROLE)
 
 
 def policy_param(key: str, schema: Mapping[str, Any], description: str) -> Param:
-    """A parameter whose default lives in ``policies/defaults.yaml`` under ``key``."""
+    """A parameter whose default lives in the ``policy`` section of ``defaults.yaml`` under ``key``."""
     return Param(schema, lambda d: d["policy"][key], description)
 
 

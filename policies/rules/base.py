@@ -162,7 +162,7 @@ class Param:
     """A rule parameter: JSON schema, and where its default comes from.
 
     ``source`` reads the default from the defaults documents (``{"platform": <defaults.yaml>,
-    "policy": <policies/defaults.yaml>}``), so no parameter value lives in rule code.
+    "policy": <defaults.yaml policy section>}``), so no parameter value lives in rule code.
     """
 
     schema: Mapping[str, Any]

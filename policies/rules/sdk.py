@@ -33,7 +33,6 @@ from .exemptions import EXEMPTION_SCHEMA, settle
 #: The project root (where defaults.yaml lives): policies/rules/sdk.py → ../../
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_DEFAULTS = PROJECT_ROOT / "defaults.yaml"
-POLICY_DEFAULTS = PROJECT_ROOT / "policies" / "defaults.yaml"
 
 Documents = Mapping[str, Any]
 
@@ -52,12 +51,11 @@ COMMON_PARAMS: dict[str, Param] = {
 }
 
 
-def load_documents(platform_file: Path = PLATFORM_DEFAULTS, policy_file: Path = POLICY_DEFAULTS) -> dict[str, Any]:
-    """The two defaults documents parameter defaults are read from."""
-    return {
-        "platform": yaml.safe_load(platform_file.read_text()),
-        "policy": yaml.safe_load(policy_file.read_text()),
-    }
+def load_documents(platform_file: Path = PLATFORM_DEFAULTS) -> dict[str, Any]:
+    """The defaults parameter defaults are read from: the project's ``defaults.yaml``, whose
+    ``policy`` section holds the values only the packs use."""
+    platform = yaml.safe_load(platform_file.read_text())
+    return {"platform": platform, "policy": platform["policy"]}
 
 
 def rule_params(rule: RuleSpec) -> dict[str, Param]:
