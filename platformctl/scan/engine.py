@@ -151,15 +151,17 @@ def scan_file(source: SourceFile, rules: CompiledRules) -> FileResult:
     if is_binary(raw):
         return FileResult()
     low = raw.lower()
+    # JSON has no comments: no trailing `# ...` is cut off, and nothing in it is a suppression.
+    has_comments = not source.display.endswith(".json")
     findings = _python_findings(raw, low, rules) if source.kind == "python" else None
     parsed = findings is not None
     text = ""
     if findings is None:
         text = raw.decode("utf-8", "replace")
-        findings = _text_findings(text, raw, low, rules, hash_comments_too=not source.display.endswith(".json"))
+        findings = _text_findings(text, raw, low, rules, hash_comments_too=has_comments)
     findings = [f for f in findings if f.rule_id not in exempt]
     suppressed: list[SuppressedFinding] = []
-    if MARKER_BYTES in raw:
+    if MARKER_BYTES in raw and has_comments:
         comments = python_comments(raw) if parsed else hash_comments(text)
         findings, suppressed = apply_suppressions(findings, comments, rules.known_ids)
     return FileResult(

@@ -8,11 +8,12 @@ For Python the filter is sharper. A binding candidate is a keyword's name (an id
 string key) that passes the rule's own name test and is followed, on the same line, by something
 that can give it a literal: ``= 30``, ``: 30``, ``: float = 30``, ``, 30)``, ``+= 30``, ``= (``, a
 quote, a chained ``= other =``, tuple unpacking ``rate, timeout = ...``, or a line end inside
-brackets. A comparison candidate is a keyword on a line with ``==``, ``!=``, ``in``, ``is`` or a
-prefix test and a quote (or an open bracket at the end), or on a ``match`` line; not in an
-assert. The AST walk then looks only at statements spanning a candidate line.
+brackets. A comparison candidate is a keyword's name right beside ``==``, ``!=``, ``in``,
+``is`` or a prefix test, on a line with a quote (or an open bracket at its end), or on a
+``match`` line; not in an assert. Comment lines and doctest (``>>>``) lines are never
+candidates. The AST walk then looks only at statements spanning a candidate line.
 
-Not seen: a name whose ``=`` is on the next line inside brackets (``f(timeout\n=30)``), a
+Not seen: a name whose ``=`` is on the next line inside brackets (``f(timeout\\n=30)``), a
 chained assignment whose literal comes after two other names, and a string key with characters
 other than letters, digits, ``_``, ``-`` and ``.`` after the keyword (``"timeout (s)": 30``).
 
@@ -73,6 +74,7 @@ _COMPARED_BEFORE = re.compile(rb"""(?:(?:==|!=)[ \t]*|\b(?:in|is|not)[ \t]+)\(?[
 _LITERAL_ON_LINE = re.compile(rb"""["']|[(\[{\\][ \t]*$""")
 _ASSERT_OR_MATCH = re.compile(rb"[ \t]*(assert|match)\b")
 
+
 def _alternation(words: Sequence[str]) -> Optional[str]:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or None
 
@@ -104,9 +106,9 @@ class KeywordFilter:
 
     def _searches(self, raw: bytes, low: bytes, suffix: bytes) -> list[tuple[re.Pattern[bytes], bytes]]:
         found = []
-        if self.folded is not None and _contains(low, self.folded_words, self.folded):
+        if self.folded is not None and _may_contain(low, self.folded_words):
             found.append((_compiled(self.folded.encode() + suffix), low))
-        if self.exact is not None and _contains(raw, self.exact_words, self.exact):
+        if self.exact is not None and _may_contain(raw, self.exact_words):
             found.append((_compiled(self.exact.encode() + suffix), raw))
         return found
 
@@ -146,12 +148,11 @@ _CACHE: dict[bytes, re.Pattern[bytes]] = {}
 _SUBSTRING_TESTS_MAX = 3
 
 
-def _contains(text: bytes, words: tuple[bytes, ...], alternation: str) -> bool:
-    """Whether any of ``words`` occurs in ``text``: a substring test for a few words (far cheaper
-    than a regex, and most files fail it), one pass of the alternation for many."""
-    if len(words) <= _SUBSTRING_TESTS_MAX:
-        return any(word in text for word in words)
-    return _compiled(alternation.encode()).search(text) is not None
+def _may_contain(text: bytes, words: tuple[bytes, ...]) -> bool:
+    """False when none of a few ``words`` occurs in ``text``: a substring test is far cheaper than
+    the regex and most files fail it. For many words it would cost a pass per word, more than the
+    regex's single pass, so it says True and leaves the deciding to the regex."""
+    return len(words) > _SUBSTRING_TESTS_MAX or any(word in text for word in words)
 
 
 def _compiled(pattern: bytes) -> re.Pattern[bytes]:

@@ -89,3 +89,8 @@ def test_suppression_in_an_env_file(tmp_path: Path) -> None:
 def test_malformed_suppression_in_a_yaml_file_is_a_finding(tmp_path: Path) -> None:
     write(tmp_path, "compose.yaml", "environment:\n  TIMEOUT: 30  # antipattern: disable\n")
     assert found(scan([tmp_path], jobs=1)) == [("compose.yaml", 2, "UT005"), ("compose.yaml", 2, "UT902")]
+
+
+def test_json_has_no_comments_so_marker_text_in_it_is_neither_a_suppression_nor_a_finding(tmp_path: Path) -> None:
+    write(tmp_path, "settings.json", '{"note": "x # antipattern: ignore", "TIMEOUT": 30}\n')
+    assert found(scan([tmp_path], jobs=1)) == [("settings.json", 1, "UT005")]
