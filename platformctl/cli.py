@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-_state = {"debug": False}
+_state: dict[str, bool] = {"debug": False, "registered": False}
 
 
 @app.callback()
@@ -36,17 +36,22 @@ def debug_enabled() -> bool:
 
 def _register() -> None:
     # Imported here so `platformctl --help` stays fast and each group stays in its own module.
-    from .commands import plan, tenants
+    if _state.get("registered"):
+        return
+    from .commands import plan, scan, tenants
 
     app.add_typer(tenants.app, name="tenants")
     app.command("plan")(plan.plan)
+    scan.register(app)
+    _state["registered"] = True
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     """Entry point of the console script and of ``python -m platformctl``."""
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode Typer returns an Exit's code instead of exiting with it.
+        code = app(args=argv, standalone_mode=False)
     except UserError as exc:
         if debug_enabled():
             raise
@@ -65,3 +70,5 @@ def main(argv: Optional[list[str]] = None) -> None:
         else:
             err_console.print(f"error: {exc}", markup=False)
         sys.exit(EXIT_BAD_INPUT)
+    if isinstance(code, int) and code:
+        sys.exit(code)

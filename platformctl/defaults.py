@@ -42,9 +42,12 @@ class PlatformSection(_Strict):
 
 
 class OfflineSection(_Strict):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
     account_id: str
     aws_provider_version: str
     organization: str
+    policy_pack_startup_seconds: float
+    policy_pack_shutdown_seconds: float
 
 
 class TierSettings(_Strict):

@@ -49,7 +49,7 @@ def plan(
     stacks = all_stacks(loaded.tenants, defaults.platform.environments, tenant or (), env or ())
     if not stacks:
         raise UserError("plan", "no stacks match the given --tenant/--env filters")
-    planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=workers, use_cache=not no_cache))
+    planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=workers, use_cache=not no_cache), loaded.tenants)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -64,20 +64,18 @@ def plan(
             progress.update(task, advance=1, description=f"planned {ref.name}{' (cached)' if cached else ''}")
 
         planned = planner.plan(stacks, advance)
-    _emit(planned, output_format, output)
+    _emit(planned, output_format, output, planner)
     totals = report.summary(planned)
     if totals[report.MANDATORY]:
         raise typer.Exit(EXIT_VIOLATIONS)
     raise typer.Exit(EXIT_OK)
 
 
-def _emit(planned: list, output_format: Format, output: Optional[Path]) -> None:
+def _emit(planned: list, output_format: Format, output: Optional[Path], planner: Planner) -> None:
     if output_format is Format.json:
         text = report.render_json(planned)
     elif output_format is Format.sarif:
-        from ..policy.sarif import render_sarif
-
-        text = render_sarif(planned)
+        text = report.render_sarif(planned, planner.policy_context())
     else:
         if output is not None:
             raise UserError("--output", "the table format prints to the terminal; use --format json or sarif with --output")

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .. import PROJECT_ROOT
 from ..defaults import PlatformDefaults
 from ..registry.loader import REGISTRY_DIR, load_registry, tenant_file
+from ..registry.model import Tenant
 from ..stacks import StackRef
 from .cache import PlanCache, sources_digest, stack_key
-from .runner import ProgramError, run_stack, stack_config
+from .runner import ProgramError, StackRun, run_stack, stack_config
+
+if TYPE_CHECKING:
+    from ..policy.runner import PolicyContext
 
 Progress = Callable[[StackRef, bool], None]
 
@@ -65,6 +70,8 @@ class PlanSettings:
     workers: int = 0
     use_cache: bool = True
     cache_dir: Path | None = None
+    #: Run the policy packs over every planned stack (the gate); off for pure capture runs.
+    policy: bool = True
 
     def worker_count(self, jobs: int) -> int:
         wanted = self.workers or os.cpu_count() or 1
@@ -88,7 +95,33 @@ def _stack_source(ref: StackRef, registry_dir: Path) -> Path:
     return tenant_file(ref.tenant_id, registry_dir)
 
 
-def _run_job(job: _Job) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+_JobResult = tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]
+
+#: Per process: the policy context of the plan and, once a stack needed it, the pack session.
+#: The packs start once per process and serve every stack that process plans.
+_POLICY: dict[str, Any] = {"context": None, "session": None}
+
+
+def _close_policy_session() -> None:
+    session = _POLICY["session"]
+    _POLICY["session"] = None
+    if session is not None:
+        session.close()
+
+
+def _evaluate(run: StackRun, config: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    context = _POLICY["context"]
+    if context is None:
+        return [], []
+    if _POLICY["session"] is None:
+        from ..policy.runner import PolicySession
+
+        _POLICY["session"] = PolicySession(context)
+    result = _POLICY["session"].evaluate(run, config)
+    return [v.to_dict() for v in result.violations], [e.to_dict() for e in result.exemptions]
+
+
+def _run_job(job: _Job) -> _JobResult:
     run = run_stack(
         job.ref.name,
         job.project,
@@ -98,20 +131,26 @@ def _run_job(job: _Job) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         job.organization,
         config=job.config,
     )
-    return [r.to_dict() for r in run.resources], run.outputs
+    violations, exemptions = _evaluate(run, job.config)
+    return [r.to_dict() for r in run.resources], run.outputs, violations, exemptions
 
 
-def _warm_worker() -> None:
+def _init_worker(policy_context: "PolicyContext | None") -> None:
     # Import the program's modules once per worker instead of once per stack.
     import components.shared  # noqa: F401
     import components.tenant  # noqa: F401
+
+    _POLICY["context"] = policy_context
+    # Pool workers leave through multiprocessing's exit path, which skips atexit but runs these.
+    multiprocessing.util.Finalize(None, _close_policy_session, exitpriority=10)
 
 
 class Planner:
     """Plans a list of stacks; see module docs."""
 
-    def __init__(self, settings: PlanSettings) -> None:
+    def __init__(self, settings: PlanSettings, tenants: Mapping[str, Tenant] | None = None) -> None:
         self.settings = settings
+        self.tenants = dict(tenants) if tenants is not None else None
         self.cache = PlanCache(settings.cache_dir) if settings.cache_dir else PlanCache()
         self.sources = sources_digest() if settings.use_cache else ""
         defaults = settings.defaults
@@ -134,8 +173,26 @@ class Planner:
         blobs = [source.read_bytes()] if source.is_file() else []
         if job.ref.tenant_id is None:
             blobs.append(self._shared_registry_view(job.ref.environment))
+        if self.settings.policy:
+            # The isolation rules look for every other tenant's names in this stack.
+            blobs.append(" ".join(sorted(self._tenants())).encode())
         blobs.append(repr(sorted(job.config.items())).encode())
         return stack_key(self.sources, job.ref.name, blobs, job.stack_outputs)
+
+    def _tenants(self) -> dict[str, Tenant]:
+        if self.tenants is None:
+            loaded = load_registry([self.settings.registry_dir])
+            loaded.raise_for_errors()
+            self.tenants = loaded.tenants
+        return self.tenants
+
+    def policy_context(self) -> "PolicyContext | None":
+        """The policy packs' view of this plan, or None when the gate is off."""
+        if not self.settings.policy:
+            return None
+        from ..policy.runner import PolicyContext
+
+        return PolicyContext.from_registry(tenants=self._tenants(), registry_dir=self.settings.registry_dir)
 
     def _shared_registry_view(self, environment: str) -> bytes:
         """What a shared stack reads of the registry: which tenants run in its environment, and
@@ -171,12 +228,15 @@ class Planner:
             _cache=self.cache,
         )
 
-    def _finish(self, job: _Job, key: str, resources: list[dict[str, Any]], outputs: dict[str, Any]) -> PlannedStack:
+    def _finish(self, job: _Job, key: str, result: _JobResult) -> PlannedStack:
+        resources, outputs, violations, exemptions = result
         planned = PlannedStack(
             ref=job.ref,
             source=str(_stack_source(job.ref, self.settings.registry_dir)),
             resource_count=len(resources),
             outputs=outputs,
+            violations=violations,
+            exemptions=exemptions,
             key=key,
             _resources=resources,
         )
@@ -197,16 +257,22 @@ class Planner:
                 pending.append((job, key))
         workers = self.settings.worker_count(len(pending))
         if workers <= 1:
-            for job, key in pending:
-                results[job.ref.name] = self._finish(job, key, *_run_job(job))
-                progress(job.ref, False)
+            _POLICY["context"] = self.policy_context() if pending else None
+            try:
+                for job, key in pending:
+                    results[job.ref.name] = self._finish(job, key, _run_job(job))
+                    progress(job.ref, False)
+            finally:
+                _close_policy_session()
+                _POLICY["context"] = None
         else:
             # Spawn, not fork: the parent holds SDK threads (executors, gRPC) that a fork would copy mid-lock.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_worker) as pool:
+            policy_context = self.policy_context()
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(policy_context,)) as pool:
                 futures: list[tuple[_Job, str, Future]] = [(job, key, pool.submit(_run_job, job)) for job, key in pending]
                 for job, key, future in futures:
-                    results[job.ref.name] = self._finish(job, key, *future.result())
+                    results[job.ref.name] = self._finish(job, key, future.result())
                     progress(job.ref, False)
         return [results[job.ref.name] for job in jobs]
 

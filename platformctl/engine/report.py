@@ -11,12 +11,15 @@ JSON shape (other tools rely on it)::
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.table import Table
 
 from .capture import CapturedResource
 from .plan import PlannedStack
+
+if TYPE_CHECKING:
+    from ..policy.runner import PolicyContext
 
 MANDATORY, ADVISORY = "mandatory", "advisory"
 
@@ -90,3 +93,26 @@ def violation_lines(stacks: list[PlannedStack]) -> list[str]:
         for s in stacks
         for v in s.violations
     ]
+
+
+def render_sarif(stacks: list[PlannedStack], context: "PolicyContext | None") -> str:
+    """SARIF 2.1.0 for code scanning: one run per policy pack, results located in the tenant's
+    registry file (or the component source of a shared stack)."""
+    from ..policy.runner import ExemptionUse, PolicySession, StackPolicyResult, Violation
+    from ..policy.sarif import to_sarif
+    from .runner import StackRun
+
+    if context is None:
+        raise ValueError("SARIF needs the policy packs' rule metadata; plan with the policy gate on")
+    results = {
+        s.ref.name: StackPolicyResult(
+            stack=s.ref.name,
+            violations=[Violation(**_violation_view(v)) for v in s.violations],
+            exemptions=[ExemptionUse(**{**e, "urns": tuple(e.get("urns", ()))}) for e in s.exemptions],
+        )
+        for s in stacks
+    }
+    runs = [StackRun(stack=s.ref.name, resources=[CapturedResource.from_dict(r) for r in s.resources]) for s in stacks]
+    with PolicySession(context) as session:  # rule metadata comes from the packs themselves
+        document = to_sarif(results, session.infos, context, runs)
+    return json.dumps(document, indent=1, sort_keys=True)

@@ -10,7 +10,13 @@ Order (later wins, per property):
 5. the tenant's registry ``policy.settings.<policy>`` (for example a stricter retention).
 
 Exemptions are not overridden but collected: those of the pack config file and those of the
-tenant's registry ``policy.exemptions``, each tagged with where it came from.
+tenant's registry ``policy.exemptions``, each tagged with where it came from. A policy with an
+``exemptions_in_force`` parameter (the governance rule ``exemptions-current``) receives every
+exemption that applies to the stack, across all policies of all packs, so it can report the
+expired ones even when they suppress nothing.
+
+:func:`stack_policy_configs` is the one entry point: ``platformctl plan`` sends its result in
+``Configure``, and ``platformctl policy config`` writes it as ``--policy-pack-config`` files.
 """
 
 from __future__ import annotations
@@ -120,17 +126,57 @@ def registry_parameters(target: StackTarget, tenants: Mapping[str, Tenant], defa
     return params
 
 
+#: Parameters that are collected by the driver, never set by a pack config file or a registry
+#: setting: a rule's own exemptions, and the governance rule's list of all of them.
+EXEMPTIONS = "exemptions"
+IN_FORCE = "exemptions_in_force"
+COLLECTED = (EXEMPTIONS, IN_FORCE)
+
+
+def _registry_exemptions(tenant: Tenant | None, environment: str, source: str) -> list[dict[str, Any]]:
+    """The tenant's registry exemptions that apply to ``environment``, each naming its policy."""
+    if tenant is None:
+        return []
+    return [
+        {"policy": e.policy, "resource": e.resource, "reason": e.reason, "expires": e.expires.isoformat(), "environments": e.environments, "source": source}
+        for e in tenant.policy.exemptions
+        if e.environments is None or environment in e.environments
+    ]
+
+
 def _exemptions_of(tenant: Tenant | None, environment: str, source: str) -> dict[str, list[dict[str, Any]]]:
     by_policy: dict[str, list[dict[str, Any]]] = {}
-    if tenant is None:
-        return by_policy
-    for e in tenant.policy.exemptions:
-        if e.environments is not None and environment not in e.environments:
-            continue
-        by_policy.setdefault(e.policy, []).append(
-            {"resource": e.resource, "reason": e.reason, "expires": e.expires.isoformat(), "environments": e.environments, "source": source}
-        )
+    for entry in _registry_exemptions(tenant, environment, source):
+        by_policy.setdefault(entry["policy"], []).append({k: v for k, v in entry.items() if k != "policy"})
     return by_policy
+
+
+def _pack_config_exemptions(pack_config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The exemptions a pack config file declares, each naming its policy."""
+    return [
+        {"policy": name, "source": "pack config", **e}
+        for name, own in pack_config.items()
+        if isinstance(own, Mapping)
+        for e in own.get(EXEMPTIONS, [])
+    ]
+
+
+def check_pack_config(packs: Sequence[PackInfo], pack_config: Mapping[str, Any]) -> None:
+    """Every pack and policy a pack config names exists (a misspelt name would otherwise be
+    ignored, and with it the setting or exemption it carries), and no collected parameter is
+    set by hand."""
+    by_name = {pack.name: pack for pack in packs}
+    for pack_name, config in pack_config.items():
+        pack = by_name.get(pack_name)
+        if pack is None:
+            raise UserError(f"policy pack config '{pack_name}'", f"unknown policy pack; expected one of {sorted(by_name)}")
+        if not isinstance(config, Mapping):
+            raise UserError(f"policy pack config '{pack_name}'", "expected an object of policy names")
+        for name, own in config.items():
+            if name != "all" and pack.policy(name) is None:
+                raise UserError(f"policy pack config {pack_name}/{name}", f"unknown policy; expected 'all' or one of {sorted(p.name for p in pack.policies)}")
+            if isinstance(own, Mapping) and IN_FORCE in own:
+                raise UserError(f"policy pack config {pack_name}/{name}.{IN_FORCE}", "is collected from every policy's exemptions; declare each exemption under the policy it exempts from")
 
 
 def check_registry_references(tenant: Tenant, packs: Sequence[PackInfo], source: str) -> None:
@@ -141,6 +187,8 @@ def check_registry_references(tenant: Tenant, packs: Sequence[PackInfo], source:
     for i, exemption in enumerate(tenant.policy.exemptions):
         if exemption.policy not in known:
             raise UserError(f"{source}: policy.exemptions.{i}.policy", f"unknown policy '{exemption.policy}'; expected one of {sorted(known)}")
+        if EXEMPTIONS not in known[exemption.policy].schema:
+            raise UserError(f"{source}: policy.exemptions.{i}.policy", f"'{exemption.policy}' cannot be exempted")
     for name, settings in tenant.policy.settings.items():
         meta = known.get(name)
         if meta is None:
@@ -148,8 +196,8 @@ def check_registry_references(tenant: Tenant, packs: Sequence[PackInfo], source:
         for key in settings:
             if key == "enforcementLevel":
                 raise UserError(f"{source}: policy.settings.{name}.enforcementLevel", "cannot be set per tenant; add an exemption with a reason and expiry instead")
-            if key == "exemptions" or key not in meta.schema:
-                raise UserError(f"{source}: policy.settings.{name}.{key}", f"not a parameter of '{name}'; expected one of {sorted(k for k in meta.schema if k != 'exemptions')}")
+            if key in COLLECTED or key not in meta.schema:
+                raise UserError(f"{source}: policy.settings.{name}.{key}", f"not a parameter of '{name}'; expected one of {sorted(k for k in meta.schema if k not in COLLECTED)}")
 
 
 def policy_configs(
@@ -177,14 +225,38 @@ def policy_configs(
         if isinstance(own, str):
             config["enforcementLevel"] = own
         elif isinstance(own, Mapping):
-            file_exemptions = [{"source": "pack config", **e} for e in own.get("exemptions", [])]
-            config.update({k: v for k, v in own.items() if k != "exemptions"})
+            file_exemptions = [{"source": "pack config", **e} for e in own.get(EXEMPTIONS, [])]
+            config.update({k: v for k, v in own.items() if k not in COLLECTED})
         if tenant is not None:
             config.update(tenant.policy.settings.get(meta.name, {}))
-        config["exemptions"] = file_exemptions + registry_exemptions.get(meta.name, [])
+        if EXEMPTIONS in meta.schema or file_exemptions:
+            # A rule without the parameter cannot be exempted; _validate refuses file exemptions for it.
+            config[EXEMPTIONS] = file_exemptions + registry_exemptions.get(meta.name, [])
         _validate(meta, config, pack.name)
         result[meta.name] = config
     return result
+
+
+def stack_policy_configs(
+    packs: Sequence[PackInfo],
+    target: StackTarget,
+    tenants: Mapping[str, Tenant],
+    defaults: PlatformDefaults,
+    pack_config: Mapping[str, Mapping[str, Any]],
+    registry_source: str,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{pack name: {policy: config}}`` for one stack: what ``Configure`` carries offline, and
+    what a ``--policy-pack-config`` file must hold for ``pulumi preview`` to see the same.
+
+    ``pack_config`` is the pack config of every pack, by pack name.
+    """
+    check_pack_config(packs, pack_config)
+    params = registry_parameters(target, tenants, defaults)
+    in_force = _registry_exemptions(target.tenant, target.environment, registry_source)
+    for pack in packs:
+        in_force += _pack_config_exemptions(pack_config.get(pack.name, {}))
+    params[IN_FORCE] = in_force
+    return {pack.name: policy_configs(pack, target, params, pack_config.get(pack.name, {}), registry_source) for pack in packs}
 
 
 _VALIDATORS: dict[tuple[str, str], Any] = {}

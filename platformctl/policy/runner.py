@@ -37,7 +37,7 @@ from ..engine.runner import StackRun, stack_config
 from ..errors import UserError
 from ..registry.model import Tenant
 from ..stacks import parse_stack_name
-from .config import LEVELS, PackInfo, StackTarget, check_registry_references, configure_request, policy_configs, registry_parameters
+from .config import LEVELS, PackInfo, StackTarget, check_registry_references, configure_request, stack_policy_configs
 
 #: The packs ``platformctl plan`` runs, in report order.
 DEFAULT_PACKS: tuple[Path, ...] = (PROJECT_ROOT / "policies" / "security", PROJECT_ROOT / "policies" / "platform")
@@ -46,7 +46,13 @@ ENGINE_ADDRESS = "127.0.0.1:0"
 #: Same ceiling the SDK's server accepts (resources with large archives).
 _MAX_MESSAGE = 1024 * 1024 * 400
 _CHANNEL_OPTIONS = [("grpc.max_send_message_length", _MAX_MESSAGE), ("grpc.max_receive_message_length", _MAX_MESSAGE)]
-STARTUP_TIMEOUT_SECONDS = float(os.environ.get("PLATFORMCTL_POLICY_STARTUP_TIMEOUT", "60"))
+
+
+def startup_seconds() -> float:
+    """How long a pack may take to print its port (``defaults.yaml`` offline section; the
+    ``PLATFORMCTL_POLICY_STARTUP_TIMEOUT`` environment variable overrides it on slow machines)."""
+    override = os.environ.get("PLATFORMCTL_POLICY_STARTUP_TIMEOUT")
+    return float(override) if override else load_defaults().offline.policy_pack_startup_seconds
 
 
 # ----------------------------------------------------------------------------------------
@@ -261,7 +267,7 @@ class PackProcess:
         )
         port = self._read_port()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
-        grpc.channel_ready_future(self.channel).result(timeout=STARTUP_TIMEOUT_SECONDS)
+        grpc.channel_ready_future(self.channel).result(timeout=startup_seconds())
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.info = PackInfo.from_proto(self.stub.GetAnalyzerInfo(empty_pb2.Empty()))
         self.plugin_version = self.stub.GetPluginInfo(empty_pb2.Empty()).version
@@ -270,7 +276,7 @@ class PackProcess:
         line: list[bytes] = []
         reader = threading.Thread(target=lambda: line.append(self.process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
         reader.start()
-        reader.join(STARTUP_TIMEOUT_SECONDS)
+        reader.join(startup_seconds())
         text = line[0].decode().strip() if line else ""
         if not text.isdigit():
             self.close()
@@ -289,7 +295,7 @@ class PackProcess:
         if self.process.poll() is None:
             self.process.send_signal(subprocess.signal.SIGINT)  # type: ignore[attr-defined]
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=load_defaults().offline.policy_pack_shutdown_seconds)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -343,6 +349,18 @@ class PolicySession:
         for pack in self.packs:
             pack.close()
 
+    def configs(self, stack: str, context: PolicyContext | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """``{pack name: {policy: config}}`` the packs are configured with for ``stack``: the
+        ``Configure`` of :meth:`evaluate`, and the ``--policy-pack-config`` files of
+        ``platformctl policy config``. ``context`` as in :meth:`evaluate`."""
+        ctx = context or self.context
+        if context is not None:
+            for tenant_id, tenant in context.tenants.items():
+                check_registry_references(tenant, self.infos, context.registry_file(tenant_id))
+        target = ctx.target(stack)
+        source = ctx.registry_file(target.tenant.id) if target.tenant else ""
+        return stack_policy_configs(self.infos, target, ctx.tenants, ctx.defaults, ctx.pack_config, source)
+
     def evaluate(self, run: StackRun, config: Mapping[str, str] | None = None, context: PolicyContext | None = None) -> StackPolicyResult:
         """Every pack's verdict on one captured stack.
 
@@ -351,22 +369,17 @@ class PolicySession:
         up), for example to try a registry change.
         """
         ctx = context or self.context
-        if context is not None:
-            for tenant_id, tenant in context.tenants.items():
-                check_registry_references(tenant, self.infos, context.registry_file(tenant_id))
-        target = ctx.target(run.stack)
+        configs = self.configs(run.stack, context)
         stack_cfg = dict(config) if config is not None else stack_config(PROJECT_ROOT, run.stack)
         wire = stack_wire(run.resources, stack_cfg)
-        params = registry_parameters(target, ctx.tenants, ctx.defaults)
-        source = ctx.registry_file(target.tenant.id) if target.tenant else ""
         stack_request = analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=run.stack, project=ctx.project, organization=ctx.organization, dry_run=True,
             config=stack_cfg, tags={"pulumi:project": ctx.project, "pulumi:runtime": "python"},
         )
         jobs = []
         for pack in self.packs:
-            configs = policy_configs(pack.info, target, params, ctx.pack_config.get(pack.info.name, {}), source)
-            jobs.append((pack, self._pool.submit(pack.evaluate, wire, configure_request(configs), stack_request)))
+            request = configure_request(configs[pack.info.name])
+            jobs.append((pack, self._pool.submit(pack.evaluate, wire, request, stack_request)))
         result = StackPolicyResult(stack=run.stack)
         for pack, job in jobs:
             try:

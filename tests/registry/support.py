@@ -69,17 +69,11 @@ def run_cli(*argv: str) -> CliResult:
     """Run ``platformctl`` in this process, the way the console script does."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
-    # `main` registers the command groups on every call; in one process they would pile up and
-    # each later call would build every copy, so the registrations are put back afterwards.
-    groups, commands = list(cli.app.registered_groups), list(cli.app.registered_commands)
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             cli.main(list(argv))
         except SystemExit as exc:
             code = int(exc.code or 0)
-        finally:
-            cli.app.registered_groups[:] = groups
-            cli.app.registered_commands[:] = commands
     return CliResult(code, out.getvalue(), err.getvalue())
 
 
