@@ -131,7 +131,11 @@ def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[l
 
 
 def _text_findings(text: str, raw: bytes, low: bytes, rules: CompiledRules, hash_comments_too: bool) -> list[Finding]:
-    active = [rule for keywords, rule in rules.text_rules if keywords.present(raw, low)]
+    active = []
+    for keywords, rule in rules.text_rules:
+        lines = keywords.keyword_lines(raw, low)
+        if lines is None or lines:
+            active.append((rule, lines))
     return [
         Finding("", h.line, h.column, h.rule_id, rules.messages[h.rule_id])
         for h in text_hits(text, active, hash_comments_too)

@@ -75,18 +75,19 @@ def classify(relative: str, head: bytes, text_globs: Sequence[str] = ()) -> Opti
     return None
 
 
+def _git_top_level(folder: Path) -> Optional[Path]:
+    """The nearest folder at or above ``folder`` holding ``.git`` (a folder, or a file in a
+    worktree or submodule); None outside git. Looked up on disk: no process is started."""
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
 def find_root(first: Path) -> Path:
     """The scanned repository's root: the git top level, else the folder scanned."""
-    folder = first if first.is_dir() else first.parent
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False
-        )
-    except OSError:
-        done = None
-    if done is not None and done.returncode == 0 and done.stdout.strip():
-        return Path(done.stdout.strip()).resolve()
-    return folder.resolve()
+    folder = (first if first.is_dir() else first.parent).resolve()
+    return _git_top_level(folder) or folder
 
 
 def _git_listing(folder: Path) -> Optional[list[str]]:
@@ -138,7 +139,7 @@ def discover(paths: Sequence[Path], root: Path, text_globs: Sequence[str]) -> li
                 kind = classify(os.path.basename(folder), head, text_globs) or "text"
                 found.setdefault(folder, SourceFile(folder, _display(folder, top), kind, os.path.getsize(folder)))
             continue
-        listing = _git_listing(given.resolve())
+        listing = _git_listing(given.resolve()) if _git_top_level(given.resolve()) else None
         prefix = _display(folder, top)
         for relative in listing if listing is not None else _walk(given.resolve()):
             if SKIPPED_DIRS.intersection(relative.split("/")[:-1]):

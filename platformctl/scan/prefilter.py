@@ -35,11 +35,14 @@ from .names import starts_word
 
 # What can start a literal of each kind a rule wants (a string holding a number counts as
 # numeric), or continue a value on the next line.
-_LITERALS = {
-    "number": rb"""(?:[-+(]|\.?[0-9]|\\)""",
-    "numeric": rb"""(?:[-+(]|\.?[0-9]|[rRuU]?["'][ \t]*[-+]?\.?[0-9]|\\)""",
-    "string": rb"""(?:\(|[rRuU]?["']|\\)""",
+# An opening parenthesis counts when a literal or the line's end follows it: `= (30)`, `= (` as
+# black wraps a long value.
+_STARTS = {
+    "number": rb"""(?:[-+]|\.?[0-9])""",
+    "numeric": rb"""(?:[-+]|\.?[0-9]|[rRuU]?["'][ \t]*[-+]?\.?[0-9])""",
+    "string": rb"""[rRuU]?["']""",
 }
+_LITERALS = {kind: rb"(?:\(*[ \t]*" + start + rb"|\([ \t]*$|\\)" for kind, start in _STARTS.items()}
 
 
 @lru_cache(maxsize=None)
@@ -107,16 +110,19 @@ class KeywordFilter:
     def _searches(self, raw: bytes, low: bytes, suffix: bytes) -> list[tuple[re.Pattern[bytes], bytes]]:
         found = []
         if self.folded is not None and _may_contain(low, self.folded_words):
-            found.append((_compiled(self.folded.encode() + suffix), low))
+            found.append((_compiled(b"(?:" + self.folded.encode() + b")" + suffix), low))
         if self.exact is not None and _may_contain(raw, self.exact_words):
-            found.append((_compiled(self.exact.encode() + suffix), raw))
+            found.append((_compiled(b"(?:" + self.exact.encode() + b")" + suffix), raw))
         return found
 
-    def present(self, raw: bytes, low: bytes) -> bool:
-        """Whether a keyword starts a word anywhere in the file (``low`` is ``raw.lower()``)."""
+    def keyword_lines(self, raw: bytes, low: bytes) -> Optional[list[int]]:
+        """Sorted 1-based lines holding a keyword anywhere (``low`` is ``raw.lower()``): the only
+        lines a line pattern can match, since every match contains a keyword. ``None`` means
+        every line: the rule has no keywords."""
         if self.matches_everything:
-            return True
-        return any(next(_word_starts(rx, text, raw), None) is not None for rx, text in self._searches(raw, low, b""))
+            return None
+        offsets = sorted(m.start() for rx, text in self._searches(raw, low, b"") for m in rx.finditer(text))
+        return _line_numbers(raw, offsets, skip_non_code=False)
 
     def candidate_lines(
         self,
@@ -152,6 +158,8 @@ def _may_contain(text: bytes, words: tuple[bytes, ...]) -> bool:
     """False when none of a few ``words`` occurs in ``text``: a substring test is far cheaper than
     the regex and most files fail it. For many words it would cost a pass per word, more than the
     regex's single pass, so it says True and leaves the deciding to the regex."""
+    if len(words) == 1:
+        return words[0] in text
     return len(words) > _SUBSTRING_TESTS_MAX or any(word in text for word in words)
 
 
@@ -205,8 +213,9 @@ def _compared(raw: bytes, at: int) -> bool:
 _NEVER_CODE = re.compile(rb"[ \t]*(?:#|>>>)")
 
 
-def _line_numbers(raw: bytes, offsets: list[int]) -> list[int]:
-    """The 1-based lines of ``offsets`` (sorted), leaving out comment and doctest lines."""
+def _line_numbers(raw: bytes, offsets: list[int], skip_non_code: bool = True) -> list[int]:
+    """The 1-based lines of ``offsets`` (sorted), leaving out comment and doctest lines unless
+    ``skip_non_code`` is false."""
     lines: list[int] = []
     line, counted_to = 1, 0
     for at in offsets:
@@ -214,6 +223,6 @@ def _line_numbers(raw: bytes, offsets: list[int]) -> list[int]:
         counted_to = at
         if lines and lines[-1] == line:
             continue
-        if not _NEVER_CODE.match(raw, raw.rfind(b"\n", 0, at) + 1):
+        if not skip_non_code or not _NEVER_CODE.match(raw, raw.rfind(b"\n", 0, at) + 1):
             lines.append(line)
     return lines

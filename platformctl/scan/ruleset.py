@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
@@ -180,8 +181,10 @@ def parse_rule_file(data: Any, where: str) -> RuleFile:  # noqa: ANN401 (any YAM
         ) from None
 
 
+@lru_cache(maxsize=1)
 def shipped_rule_file() -> RuleFile:
-    """The rules that ship with the package (``platformctl/scan/rules.yaml``)."""
+    """The rules that ship with the package (``platformctl/scan/rules.yaml``), read once per
+    process: the model is frozen, and PyYAML's pure-Python parser is not free."""
     resource = files(__package__).joinpath("rules.yaml")
     return parse_rule_file(load_text(resource.read_text(encoding="utf-8"), str(resource)), str(resource))
 

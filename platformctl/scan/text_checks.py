@@ -4,7 +4,7 @@ Each rule's ``text`` pattern is tried on each line, the way ``grep -E`` would, e
 lines (``#``, ``;`` or ``//`` first) and trailing ``# comments`` do not count.
 
 >>> rule = TextRule("UT005", re.compile(r"\\bTIMEOUT\\s*=\\s*[0-9]"))
->>> [(h.line, h.column) for h in text_hits("# TIMEOUT=30\\nexport TIMEOUT=30  # seconds\\n", [rule], True)]
+>>> [(h.line, h.column) for h in text_hits("# TIMEOUT=30\\nexport TIMEOUT=30  # seconds\\n", [(rule, None)], True)]
 [(2, 8)]
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Optional
 
 _FULL_LINE_COMMENT = ("#", ";", "//")
 _TRAILING_HASH_COMMENT = re.compile(r"\s#")
@@ -52,33 +53,20 @@ def _first_name_char(line: str, start: int, end: int) -> int:
     return start
 
 
-def text_hits(text: str, rules: Sequence[TextRule], hash_comments: bool) -> list[TextHit]:
+def text_hits(text: str, rules: Sequence[tuple[TextRule, Optional[Sequence[int]]]], hash_comments: bool) -> list[TextHit]:
     """Every line of ``text`` where a rule's pattern matches outside comments.
 
-    ``hash_comments`` says whether ``#`` after a space starts a comment (not in JSON).
+    Each rule comes with the 1-based lines worth trying (where its keywords are; None: every
+    line). ``hash_comments`` says whether ``#`` after a space starts a comment (not in JSON).
     """
     hits: list[TextHit] = []
     if not rules:
         return hits
-    # One pass of each pattern over the whole text finds the few lines worth a look; each is then
-    # checked on its own, without its comment, as grep would see it.
-    # A pattern that opens with a context class such as [^A-Za-z0-9] may start on the newline
-    # before the line it is about.
-    starts = sorted(m.start() + m.group().startswith("\n") for rule in rules for m in rule.pattern.finditer(text))
-    if not starts:
-        return hits
-    candidates: list[int] = []
-    index, counted_to = 0, 0
-    for at in starts:
-        index += text.count("\n", counted_to, at)
-        counted_to = at
-        if not candidates or candidates[-1] != index:
-            candidates.append(index)
     lines = text.split("\n")
-    for index in candidates:
-        code = _code_part(lines[index].rstrip("\r"), hash_comments) if index < len(lines) else ""
-        for rule in rules:
-            found = rule.pattern.search(code)
+    for rule, numbers in rules:
+        for number in range(1, len(lines) + 1) if numbers is None else numbers:
+            code = _code_part(lines[number - 1].rstrip("\r"), hash_comments) if number <= len(lines) else ""
+            found = rule.pattern.search(code) if code.strip() else None
             if found is not None:
-                hits.append(TextHit(rule.rule_id, index + 1, _first_name_char(code, found.start(), found.end()) + 1))
-    return hits
+                hits.append(TextHit(rule.rule_id, number, _first_name_char(code, found.start(), found.end()) + 1))
+    return sorted(hits, key=lambda h: (h.line, h.rule_id))

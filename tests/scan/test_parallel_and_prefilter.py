@@ -37,11 +37,12 @@ def test_python_file_without_a_literal_bound_to_a_keyword_name_is_not_parsed(
         tmp_path,
         "plain.py",
         'def generate(items, timeout):\n    """\n    >>> generate([], timeout=30)\n    """\n'
-        "    # timeout = 30 would be wrong\n    return get(enumerate(items), timeout=timeout)\n",
+        "    # timeout = 30 would be wrong\n    log(BASE_RATE, RETRY_COUNT)\n"
+        "    return get(enumerate(items), timeout=timeout)\n",
     )
-    write(tmp_path, "bound.py", "timeout = (settings.timeout)\n")
+    write(tmp_path, "bound.py", "timeout = (\n    settings.timeout\n)\n")
     assert found(scan([tmp_path], jobs=1)) == []
-    assert parsed == [b"timeout = (settings.timeout)\n"]
+    assert parsed == [b"timeout = (\n    settings.timeout\n)\n"]
 
 
 @pytest.mark.parametrize(
@@ -67,10 +68,11 @@ def test_candidate_lines_are_where_the_name_is_bound_or_compared() -> None:
     assert tenant.candidate_lines(source, source.lower(), None, comparison=True) == [4]
 
 
-def test_keyword_with_a_capital_matches_case_exactly() -> None:
-    upper = KeywordFilter.build(["RATE"])
-    assert upper.present(b"BASE_RATE = 1", b"base_rate = 1")
-    assert not upper.present(b"base_rate = 1", b"base_rate = 1")
+def test_keyword_with_a_capital_matches_case_exactly_and_a_lower_case_one_any_case() -> None:
+    upper, lower = KeywordFilter.build(["RATE"]), KeywordFilter.build(["rate"])
+    source = b"BASE_RATE=1\nbase_rate=1\n"
+    assert upper.keyword_lines(source, source.lower()) == [1]
+    assert lower.keyword_lines(source, source.lower()) == [1, 2]
 
 
 def test_rule_without_keywords_examines_every_file() -> None:
