@@ -26,15 +26,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
-from .audit import AuditRecord, AuditTrail, outcome_for
+from .audit import outcome_for
 from .authorization import require
-from .clock import utc_now
-from .config_schema import AuditedResources, ServiceConfig
+from .config_schema import ServiceConfig
 from .environment import FunctionEnvironment
 from .errors import (
     INTERNAL_ERROR_STATUS,
@@ -45,7 +44,7 @@ from .errors import (
     ServiceError,
     internal_error_body,
 )
-from .observability import AUDIT_WRITE_FAILED, OPERATION_SUCCESS, TENANT_MISMATCH
+from .observability import OPERATION_SUCCESS, TENANT_MISMATCH
 from .request_scope import RequestScope
 from .runtime import FunctionRuntime
 from .ssm_provider import DescribedSSMProvider
@@ -56,10 +55,6 @@ Endpoint = Callable[..., Any]
 UNROUTED_ACTION = "unrouted"
 
 _current_scope: ContextVar[RequestScope[Any]] = ContextVar("request_scope")
-
-
-class _AuditedIntegration(Protocol):
-    resources: AuditedResources
 
 
 @dataclass(frozen=True)
@@ -107,7 +102,7 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         self.app.exception_handler(ConfigurationError)(self._configuration_error)
         self.app.exception_handler(Exception)(self._unexpected_error)
         self.app.not_found(self._route_not_found)
-        self.lambda_handler = self.wrap(self._handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        self.serve(self._handle, correlation_id_path=correlation_paths.API_GATEWAY_REST)
 
     # --- per request -----------------------------------------------------------------------------
 
@@ -151,36 +146,16 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         self.app.route(route.path, route.method)(endpoint)
 
     def _audit(self, scope: RequestScope[ServiceT], status: int) -> None:
-        try:
-            settings = scope.global_snapshot or self.config.global_config()
-            service = scope.service_snapshot or self.config.service_config()
-            compliance = settings.model.compliance
-            if not compliance.audit_requirements.enabled:
-                return
-            integration: _AuditedIntegration = service.model.integration  # type: ignore[assignment]
-            record = AuditRecord(
-                action=scope.operation or UNROUTED_ACTION,
-                tenant_id=scope.tenant.tenant_id,
-                user_id=scope.tenant.user_id,
-                request_id=scope.request_id,
-                config_version=service.version,
-                global_config_version=settings.version,
-                outcome=outcome_for(status),
-                status_code=status,
-                occurred_at=utc_now(),
-                service=self.env.service,
-                environment=self.env.environment,
-                resource_id=scope.resource_id,
-            )
-            AuditTrail(self.aws.client("dynamodb")).write(
-                record,
-                table=integration.resources.audit_table,
-                retention_days=compliance.data_retention.days,
-                include_config_version=compliance.audit_requirements.include_config_version,
-            )
-        except Exception:  # noqa: BLE001 - the response stands; a lost audit record is alarmed on
-            self.obs.count(AUDIT_WRITE_FAILED)
-            self.logger.exception("audit record not written", extra={"request_id": scope.request_id, "operation": scope.operation})
+        self.record_audit(
+            action=scope.operation or UNROUTED_ACTION,
+            user_id=scope.tenant.user_id,
+            request_id=scope.request_id,
+            outcome=outcome_for(status),
+            status_code=status,
+            resource_id=scope.resource_id,
+            service_snapshot=scope.service_snapshot,
+            global_snapshot=scope.global_snapshot,
+        )
 
     # --- error standard --------------------------------------------------------------------------
 

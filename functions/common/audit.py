@@ -26,10 +26,12 @@ from typing import Any
 from .clock import epoch_seconds
 from .dynamo_items import to_item
 
-# Outcome of an operation by response status: the audit trail's vocabulary.
-_OUTCOMES = {400: "rejected", 403: "denied", 404: "not_found", 409: "conflict"}
+# The audit trail's outcome vocabulary, and the outcome of each client error status.
 SUCCESS = "success"
 ERROR = "error"
+DENIED = "denied"
+REJECTED = "rejected"
+_OUTCOMES = {400: REJECTED, 403: DENIED, 404: "not_found", 409: "conflict"}
 _CLIENT_ERROR_FLOOR, _SERVER_ERROR_FLOOR = 400, 500
 
 
@@ -39,7 +41,7 @@ def outcome_for(status_code: int) -> str:
         return SUCCESS
     if status_code >= _SERVER_ERROR_FLOOR:
         return ERROR
-    return _OUTCOMES.get(status_code, "rejected")
+    return _OUTCOMES.get(status_code, REJECTED)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ class AuditRecord:
     config_version: str
     global_config_version: str
     outcome: str
-    status_code: int
+    status_code: int | None
     occurred_at: datetime
     service: str
     environment: str

@@ -6,7 +6,7 @@ handler: log context, tracing, and one metrics flush under the namespace from co
 HTTP functions use ``common.api.ApiFunction``, which builds on this.
 
 >>> runtime = FunctionRuntime(FunctionEnvironment.from_os(), SecretsConfig, code_root=CODE_ROOT)   # doctest: +SKIP
->>> lambda_handler = runtime.wrap(rotate)                                                          # doctest: +SKIP
+>>> lambda_handler = runtime.serve(rotate)                                                         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ import functools
 from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
 
+from .audit import AuditRecord, AuditTrail
 from .aws_clients import AwsClients
-from .config_client import ConfigurationClient
-from .config_schema import OperationalConfig, ServiceConfig
+from .clock import utc_now
+from .config_client import ConfigSnapshot, ConfigurationClient
+from .config_schema import GlobalConfig, OperationalConfig, ServiceConfig
 from .environment import FunctionEnvironment
 from .errors import ConfigurationError
 from .fallback import fallback_path
-from .observability import Observability
+from .observability import AUDIT_WRITE_FAILED, Observability
 from .ssm_provider import DescribedSSMProvider
 
 ServiceT = TypeVar("ServiceT", bound=ServiceConfig)
@@ -54,9 +56,16 @@ class FunctionRuntime(Generic[ServiceT]):
             logger=self.obs.logger,
         )
         self.aws = AwsClients(self._operational_config)
+        self.lambda_handler: Handler[Any] | None = None
         # Set per invocation: whether config may be read to find the metrics namespace. A
         # request refused for its tenant must not cause any read on the function's behalf.
         self._may_read_config = True
+
+    def serve(self, handler: Handler[ResultT], *, correlation_id_path: str | None = None) -> Handler[ResultT]:
+        """Make ``handler`` this function's Lambda handler (``self.lambda_handler``) and return it."""
+        wrapped = self.wrap(handler, correlation_id_path=correlation_id_path)
+        self.lambda_handler = wrapped
+        return wrapped
 
     def wrap(self, handler: Handler[ResultT], *, correlation_id_path: str | None = None) -> Handler[ResultT]:
         """The Lambda handler for ``handler``: log context, tracing and the metrics flush."""
@@ -87,6 +96,55 @@ class FunctionRuntime(Generic[ServiceT]):
             except ConfigurationError:
                 pass
         return self.config.known_metrics_namespace()
+
+    def record_audit(
+        self,
+        *,
+        action: str,
+        user_id: str,
+        request_id: str,
+        outcome: str,
+        status_code: int | None = None,
+        resource_id: str | None = None,
+        service_snapshot: ConfigSnapshot[ServiceT] | None = None,
+        global_snapshot: ConfigSnapshot[GlobalConfig] | None = None,
+    ) -> None:
+        """Write one audit record to the audit table in ``integration/resources.audit_table``.
+
+        Uses the snapshots the operation ran with when given (so the record names the config
+        version actually used), else the current config. Honours
+        ``global/compliance/audit_requirements``. A record that cannot be written is logged and
+        counted (``AuditWriteFailed``) and does not fail the operation.
+        """
+        try:
+            settings = global_snapshot or self.config.global_config()
+            service = service_snapshot or self.config.service_config()
+            compliance = settings.model.compliance
+            if not compliance.audit_requirements.enabled:
+                return
+            record = AuditRecord(
+                action=action,
+                tenant_id=self.env.tenant_id,
+                user_id=user_id,
+                request_id=request_id,
+                config_version=service.version,
+                global_config_version=settings.version,
+                outcome=outcome,
+                status_code=status_code,
+                occurred_at=utc_now(),
+                service=self.env.service,
+                environment=self.env.environment,
+                resource_id=resource_id,
+            )
+            AuditTrail(self.aws.client("dynamodb")).write(
+                record,
+                table=service.model.integration.resources.audit_table,  # type: ignore[attr-defined]
+                retention_days=compliance.data_retention.days,
+                include_config_version=compliance.audit_requirements.include_config_version,
+            )
+        except Exception:  # noqa: BLE001 - the operation's outcome stands; a lost record is alarmed on
+            self.obs.count(AUDIT_WRITE_FAILED)
+            self.logger.exception("audit record not written", extra={"request_id": request_id, "action": action})
 
     def _operational_config(self) -> OperationalConfig | None:
         try:

@@ -14,6 +14,7 @@ import base64
 import copy
 import fnmatch
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -328,12 +329,22 @@ def subscribe_to_events(tenant: Tenant, region: str) -> Any:  # noqa: ANN401
     return drain
 
 
+def build_function(handler_module: ModuleType, tenant: Tenant, code_root: Path, **options: Any) -> Any:  # noqa: ANN401
+    """``handler_module.build`` for ``tenant``, with the tenant's ``fallback.json`` packaged at ``code_root``."""
+    from common.environment import FunctionEnvironment
+
+    service = handler_module.__name__.split(".")[0]
+    tenant.write_fallback(code_root, service)
+    return handler_module.build(FunctionEnvironment(service, tenant.environment, tenant.tenant_id), code_root=code_root, **options)
+
+
 def import_handler(service: str, tenant_id: str = "acme", environment: str = "dev") -> ModuleType:
     """Import ``<service>.handler`` fresh, under the environment its Lambda function would have."""
     variables = {"SERVICE_NAME": service, "ENVIRONMENT": environment, "CONFIG_SERVICE_URL": f"ssm:///{tenant_id}", "LOG_LEVEL": "INFO"}
     saved = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
+        _use_service_package(service)
         sys.modules.pop(f"{service}.handler", None)
         return importlib.import_module(f"{service}.handler")
     finally:
@@ -342,3 +353,20 @@ def import_handler(service: str, tenant_id: str = "acme", environment: str = "de
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _use_service_package(service: str) -> None:
+    """Make ``import <service>`` mean ``functions/<service>``, as it does in Lambda.
+
+    Lambda puts the code root first on ``sys.path``; a test process has usually imported a module
+    of the same name already (the standard library's ``secrets``, through pydantic).
+    """
+    package_dir = FUNCTIONS_DIR / service
+    loaded = sys.modules.get(service)
+    if loaded is not None and Path(getattr(loaded, "__file__", None) or "").parent == package_dir:
+        return
+    spec = importlib.util.spec_from_file_location(service, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[service] = module
+    spec.loader.exec_module(module)

@@ -23,6 +23,7 @@ from .fn_support import (
     Tenant,
     api_event,
     authorizer_for,
+    build_function,
     emitted_metrics,
     import_handler,
     load_yaml,
@@ -45,8 +46,7 @@ CASES = load_yaml(Path(__file__).with_name("pricing_cases.yaml"))
 
 
 def build(tenant: Tenant, code_root: Path) -> ApiFunction[Any]:
-    tenant.write_fallback(code_root, "booking")
-    return booking_handler.build(FunctionEnvironment("booking", tenant.environment, tenant.tenant_id), code_root=code_root)
+    return build_function(booking_handler, tenant, code_root)
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""Lambda entry point of the configuration service: ``configuration.handler.lambda_handler``.
+
+    GET /config/{path+}     config:read     entries of the caller's own tenant namespace
+
+The path is relative to the tenant root: ``/config/global/compliance`` lists the compliance
+entries, ``/config/services/booking/dev/business/pricing_models`` returns one entry. SecureString
+entries are redacted (see ``configuration.namespace_reader``).
+
+>>> function = build(FunctionEnvironment("configuration", "dev", "acme"), code_root=CODE_ROOT)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from common.api import ApiFunction, Route
+from common.environment import FunctionEnvironment
+from common.request_scope import RequestScope
+from common.ssm_provider import DescribedSSMProvider
+
+from .config_schema import ConfigurationConfig
+from .namespace_reader import NamespaceReader
+
+CODE_ROOT = Path(__file__).resolve().parent.parent
+ROUTE_PREFIX = "/config/"
+
+
+class ConfigReadApi:
+    """The read endpoint over a non-decrypting reader of the function's own tenant root."""
+
+    def __init__(self, function: ApiFunction[ConfigurationConfig]) -> None:
+        # A provider of its own (sharing the SSM client): see NamespaceReader on why.
+        provider = DescribedSSMProvider(boto3_client=function.config.provider.client)
+        self._reader = NamespaceReader(provider, function.env.config_root)
+
+    def read(self, scope: RequestScope[ConfigurationConfig]) -> tuple[dict[str, Any], int]:
+        path = str(scope.event.get("path", ""))[len(ROUTE_PREFIX) :]
+        scope.resource_id = path
+        listing = self._reader.read(path, max_age=scope.config.technical.cache.max_age_seconds)
+        return listing.as_dict(), 200
+
+
+def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[ConfigurationConfig]:
+    """The config read API function for ``env``."""
+    function = ApiFunction(env, ConfigurationConfig, code_root=code_root)
+    api = ConfigReadApi(function)
+    function.add_route(Route("GET", f"{ROUTE_PREFIX}.+", "config:read", api.read))
+    return function
+
+
+function = build(FunctionEnvironment.from_os())
+lambda_handler = function.lambda_handler
