@@ -183,7 +183,8 @@ class RuleSpec:
 
     ``types`` restricts a resource rule to those resource types (empty: every resource);
     ``tenant_only`` rules do nothing on shared platform stacks. ``unknown_is_violation``
-    is true for every rule guarding a security property.
+    is true for every rule guarding a security property. A rule that is not ``exemptible``
+    has no ``exemptions`` parameter, so nothing can waive it.
     """
 
     name: str
@@ -196,6 +197,7 @@ class RuleSpec:
     tenant_only: bool = False
     unknown_is_violation: bool = True
     enforcement: str = "mandatory"
+    exemptible: bool = True
     check: ResourceCheck | None = None
     stack_check: StackCheck | None = None
 

@@ -59,7 +59,8 @@ def load_documents(platform_file: Path = PLATFORM_DEFAULTS) -> dict[str, Any]:
 
 
 def rule_params(rule: RuleSpec) -> dict[str, Param]:
-    return {**COMMON_PARAMS, **rule.params}
+    common = COMMON_PARAMS if rule.exemptible else {k: v for k, v in COMMON_PARAMS.items() if k != "exemptions"}
+    return {**common, **rule.params}
 
 
 def rule_defaults(rule: RuleSpec, documents: Documents) -> dict[str, Any]:

@@ -9,12 +9,16 @@ so every rule is still exercised against the planned stack's provider, names and
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from platformctl.engine.capture import CapturedResource
 from platformctl.engine.runner import StackRun
+from platformctl.policy.runner import PolicyContext
+from platformctl.registry.model import Exemption, PolicySection
 from policies.rules import aws
 
 from .stacks import ACCOUNT, REGION, of_type
@@ -117,11 +121,37 @@ def _drop(run: StackRun, predicate: Callable[[CapturedResource], bool]) -> None:
     run.resources[:] = [r for r in run.resources if not predicate(r)]
 
 
+def with_policy(context: PolicyContext, tenant_id: str, exemptions: list[Exemption] | None = None,
+                settings: dict[str, dict[str, Any]] | None = None) -> PolicyContext:
+    """``context`` with the tenant's registry ``policy`` section replaced."""
+    section = PolicySection(exemptions=exemptions or [], settings=settings or {})
+    tenant = context.tenants[tenant_id].model_copy(update={"policy": section})
+    return dataclasses.replace(context, tenants={**context.tenants, tenant_id: tenant})
+
+
+def _expired_exemption(context: PolicyContext, run: StackRun) -> PolicyContext:
+    # Exempts a rule the stack already passes: the exemption suppresses nothing, and still counts.
+    tenant = context.tenants[_tenant(run)]
+    expired = Exemption(policy="kms-rotation", reason="Rotation waived until the HSM migration lands",
+                        expires=dt.date.today() - dt.timedelta(days=1), resource=f"{_prefix(run)}-*")
+    return with_policy(context, tenant.id, [*tenant.policy.exemptions, expired], dict(tenant.policy.settings))
+
+
+def _unchanged(run: StackRun) -> None:
+    """For mutations of the registry: the resources stay as they are."""
+
+
 @dataclass(frozen=True)
 class Mutation:
     rule: str
     needs: tuple[str, ...]
     apply: Callable[[StackRun], None]
+    #: For a rule guarding the registry rather than the resources: the registry change.
+    registry: Callable[[PolicyContext, StackRun], PolicyContext] | None = None
+
+    def context(self, context: PolicyContext, run: StackRun) -> PolicyContext:
+        """The policy context to evaluate the mutated ``run`` in."""
+        return self.registry(context, run) if self.registry is not None else context
 
 
 MUTATIONS: tuple[Mutation, ...] = (
@@ -161,6 +191,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("dynamodb-deletion-protection", (aws.TABLE,), lambda run: _each(run, aws.TABLE, lambda p: p.update(deletionProtectionEnabled=False))),
     Mutation("audit-store-per-tenant", (aws.TABLE,), lambda run: _drop(run, lambda r: r.type == aws.TABLE and r.name == f"{_prefix(run)}-audit")),
     Mutation("allowed-regions", (aws.AWS_PROVIDER,), lambda run: _each(run, aws.AWS_PROVIDER, lambda p: p.update(region="eu-west-1"))),
+    Mutation("exemptions-current", (), _unchanged, registry=_expired_exemption),
 )
 
 
@@ -173,7 +204,7 @@ def inject(run: StackRun, template: StackRun, types: tuple[str, ...]) -> bool:
     """When ``run`` has no resource of ``types[0]``, add ``template``'s resources of all of
     ``types`` (they belong together: a function with its role and policy). Same stack name,
     so their names fit. Returns whether anything was injected."""
-    if of_type(run, types[0]):
+    if not types or of_type(run, types[0]):
         return False
     reference = provider_ref(run)
     for r in of_type(template, *types):

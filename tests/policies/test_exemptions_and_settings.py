@@ -12,10 +12,11 @@ import pytest
 
 from platformctl.errors import UserError
 from platformctl.policy.runner import PolicyContext, PolicySession
-from platformctl.registry.model import Exemption, PolicySection
+from platformctl.registry.model import Exemption
 from policies.rules import aws
 
 from .conftest import evaluate, fired
+from .mutations import with_policy
 from .stacks import compliant_run, copy_run, of_type
 
 FUTURE = dt.date.today() + dt.timedelta(days=30)
@@ -24,8 +25,7 @@ REASON = "Rotation is handled by the HSM-backed key for this audit"
 
 
 def _acme(context: PolicyContext, **policy: Any) -> PolicyContext:  # noqa: ANN401
-    acme = context.tenants["acme"].model_copy(update={"policy": PolicySection(**policy)})
-    return dataclasses.replace(context, tenants={**context.tenants, "acme": acme})
+    return with_policy(context, "acme", **policy)
 
 
 def _unrotated():
@@ -115,3 +115,70 @@ def test_pack_config_can_make_a_rule_advisory(session: PolicySession, context: P
     ctx = dataclasses.replace(context, pack_config={"ubertruck-security": {"kms-rotation": "advisory"}})
     result = evaluate(session, _unrotated(), ctx)
     assert fired(result, "kms-rotation") == [] and fired(result, "kms-rotation", "advisory")
+
+
+# ----------------------------------------------------------------------------------------
+# exemptions-current: every expired exemption is a violation, whether it suppresses anything
+# ----------------------------------------------------------------------------------------
+
+
+def _current(result) -> list:  # noqa: ANN001
+    return [v for v in result.violations if v.policy == "exemptions-current"]
+
+
+def test_no_exemption_and_an_active_one_are_both_current(session: PolicySession, context: PolicyContext) -> None:
+    assert _current(evaluate(session, compliant_run())) == []
+    ctx = _acme(context, exemptions=[Exemption(policy="kms-rotation", reason=REASON, expires=FUTURE, resource="acme-prod-key")])
+    result = evaluate(session, compliant_run(), ctx)
+    assert _current(result) == [] and result.violations == []
+
+
+def test_expired_exemption_with_nothing_to_suppress_is_a_violation(session: PolicySession, context: PolicyContext) -> None:
+    # The key rotates, so kms-rotation has nothing to suppress: the exemption is just stale.
+    ctx = _acme(context, exemptions=[Exemption(policy="kms-rotation", reason=REASON, expires=PAST, resource="acme-prod-key")])
+    result = evaluate(session, compliant_run(), ctx)
+    [violation] = _current(result)
+    assert (violation.pack, violation.level, violation.urn) == ("ubertruck-platform", "mandatory", "")
+    for part in ('"kms-rotation"', '"acme-prod-key"', PAST.isoformat(), "tenants/acme.yaml"):
+        assert part in violation.message
+    assert REASON not in violation.message
+    assert [v.policy for v in result.violations] == ["exemptions-current"]
+
+
+def test_expired_whole_stack_exemption_of_the_other_pack_config_is_reported(session: PolicySession, context: PolicyContext) -> None:
+    config = {"ubertruck-security": {"s3-tls-only": {"exemptions": [{"reason": REASON, "expires": PAST.isoformat()}]}}}
+    [violation] = _current(evaluate(session, compliant_run(), dataclasses.replace(context, pack_config=config)))
+    assert '"s3-tls-only" for the whole stack' in violation.message and "(pack config)" in violation.message
+
+
+def test_expired_exemption_of_another_environment_is_not_this_stacks(session: PolicySession, context: PolicyContext) -> None:
+    ctx = _acme(context, exemptions=[Exemption(policy="kms-rotation", reason=REASON, expires=PAST, environments=["dev"])])
+    assert _current(evaluate(session, compliant_run(), ctx)) == []
+
+
+def test_exemptions_current_cannot_itself_be_exempted(session: PolicySession, context: PolicyContext) -> None:
+    ctx = _acme(context, exemptions=[Exemption(policy="exemptions-current", reason=REASON, expires=FUTURE)])
+    with pytest.raises(UserError, match="cannot be exempted"):
+        evaluate(session, compliant_run(), ctx)
+    config = {"ubertruck-platform": {"exemptions-current": {"exemptions": [{"reason": REASON, "expires": FUTURE.isoformat()}]}}}
+    with pytest.raises(UserError, match="unknown parameter"):
+        evaluate(session, compliant_run(), dataclasses.replace(context, pack_config=config))
+
+
+def test_exemptions_current_has_a_schema_default_for_a_bare_pulumi_preview(session: PolicySession) -> None:
+    platform = next(info for info in session.infos if info.name == "ubertruck-platform")
+    meta = platform.policy("exemptions-current")
+    assert meta is not None and meta.stack_policy and meta.enforcement == "mandatory"
+    assert meta.defaults()["exemptions_in_force"] == [] and "exemptions" not in meta.schema
+
+
+@pytest.mark.parametrize(("config", "fragment"), [
+    ({"ubertruck-security": {"kms-rotaton": "advisory"}}, "ubertruck-security/kms-rotaton: unknown policy"),
+    ({"ubertruck-securty": {"kms-rotation": "advisory"}}, "'ubertruck-securty': unknown policy pack"),
+    ({"ubertruck-platform": {"exemptions-current": {"exemptions_in_force": []}}}, "is collected from every policy's exemptions"),
+])
+def test_pack_config_naming_what_does_not_exist_is_refused_in_one_line(session: PolicySession, context: PolicyContext,
+                                                                       config: dict[str, Any], fragment: str) -> None:
+    with pytest.raises(UserError) as refused:
+        evaluate(session, compliant_run(), dataclasses.replace(context, pack_config=config))
+    assert fragment in str(refused.value) and "\n" not in str(refused.value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from platformctl.engine.runner import StackRun
-from platformctl.policy.runner import PolicySession
+from platformctl.policy.runner import PolicyContext, PolicySession
 
 from .conftest import evaluate, fired
 from .mutations import MUTATIONS, Mutation, inject
@@ -29,18 +29,18 @@ def _prepared(planned: StackRun, mutation: Mutation) -> StackRun:
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.rule)
-def test_mutation_is_killed_on_the_planned_stack(session: PolicySession, planned: StackRun, mutation: Mutation) -> None:
+def test_mutation_is_killed_on_the_planned_stack(session: PolicySession, context: PolicyContext, planned: StackRun, mutation: Mutation) -> None:
     run = _prepared(planned, mutation)
     assert fired(evaluate(session, run), mutation.rule) == [], "the rule must be silent before the mutation"
     mutation.apply(run)
-    assert fired(evaluate(session, run), mutation.rule), f"mutation for {mutation.rule} survived"
+    assert fired(evaluate(session, run, mutation.context(context, run)), mutation.rule), f"mutation for {mutation.rule} survived"
 
 
-def test_kill_rate_is_total(session: PolicySession, planned: StackRun) -> None:
+def test_kill_rate_is_total(session: PolicySession, context: PolicyContext, planned: StackRun) -> None:
     survived = []
     for mutation in MUTATIONS:
         run = _prepared(planned, mutation)
         mutation.apply(run)
-        if not fired(evaluate(session, run), mutation.rule):
+        if not fired(evaluate(session, run, mutation.context(context, run)), mutation.rule):
             survived.append(mutation.rule)
     assert survived == [], f"kill rate {(len(MUTATIONS) - len(survived)) / len(MUTATIONS):.0%}; survived: {survived}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -13,10 +12,11 @@ from platformctl import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, stack_config
 from platformctl.policy.runner import PolicyContext, PolicySession
 from platformctl.policy.sarif import to_sarif, write_sarif
-from platformctl.registry.model import Exemption, PolicySection
-from policies.rules import PACK_NAMES, PACKS, aws
+from platformctl.registry.model import Exemption
+from policies.rules import PACK_NAMES, PACKS, aws, rule
 
 from .conftest import evaluate
+from .mutations import with_policy
 from .stacks import compliant_run, copy_run, of_type
 
 
@@ -28,7 +28,8 @@ def test_packs_describe_every_rule_with_schema_defaults(session: PolicySession) 
         assert [p.name for p in info.policies] == [r.name for r in rules]
         for meta in info.policies:
             assert meta.enforcement == "mandatory" and meta.severity and meta.remediation and meta.description
-            assert "exemptions" in meta.schema and "environments" in meta.schema
+            assert "environments" in meta.schema
+            assert ("exemptions" in meta.schema) == rule(meta.name).exemptible
             assert all("default" in prop for prop in meta.schema.values())
 
 
@@ -51,8 +52,7 @@ def test_sarif_is_valid_and_points_at_the_registry_file(session: PolicySession, 
     of_type(run, aws.TABLE)[0].wire_inputs["pointInTimeRecovery"] = {"enabled": False}
     of_type(run, aws.KEY)[0].wire_inputs["enableKeyRotation"] = False
     exemption = Exemption(policy="kms-rotation", reason="Key rotation is pending the HSM migration", expires=dt.date.today())
-    acme = context.tenants["acme"].model_copy(update={"policy": PolicySection(exemptions=[exemption])})
-    ctx = dataclasses.replace(context, tenants={**context.tenants, "acme": acme})
+    ctx = with_policy(context, "acme", exemptions=[exemption])
     result = evaluate(session, run, ctx)
     document = to_sarif({run.stack: result}, session.infos, ctx, [run])
     assert validation_errors(document) == []

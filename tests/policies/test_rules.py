@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from platformctl.policy.runner import PolicySession, StackPolicyResult
+from platformctl.policy.runner import PolicyContext, PolicySession, StackPolicyResult
 from policies.rules import ALL_RULES, rule
 
 from .conftest import evaluate, fired
@@ -36,10 +36,10 @@ def test_rule_is_silent_on_its_compliant_case(compliant: StackPolicyResult, name
 
 
 @pytest.mark.parametrize("name", RULES)
-def test_rule_fires_mandatory_on_its_violating_case(session: PolicySession, name: str) -> None:
+def test_rule_fires_mandatory_on_its_violating_case(session: PolicySession, context: PolicyContext, name: str) -> None:
     run = copy_run(compliant_run())
     BY_RULE[name].apply(run)
-    result = evaluate(session, run)
+    result = evaluate(session, run, BY_RULE[name].context(context, run))
     messages = fired(result, name)
     assert messages, f"{name} did not fire; got {[(v.policy, v.message) for v in result.violations]}"
     urns = {r.urn for r in run.resources} | {""}
@@ -50,5 +50,5 @@ def test_rule_fires_mandatory_on_its_violating_case(session: PolicySession, name
 def test_rule_declares_its_metadata(name: str) -> None:
     spec = rule(name)
     assert spec.description and spec.remediation and spec.severity in {"low", "medium", "high", "critical"}
-    if spec.area in {"authentication", "authorization", "encryption", "secrets", "isolation", "configuration"}:
+    if spec.area in {"authentication", "authorization", "encryption", "secrets", "isolation", "configuration", "governance"}:
         assert spec.enforcement == "mandatory"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from platformctl.engine.capture import UNKNOWN
-from platformctl.policy.runner import PolicySession
+from platformctl.policy.runner import PolicyContext, PolicySession
 from policies.rules import aws
 
 from .conftest import evaluate, fired
@@ -72,12 +72,12 @@ def test_a_planted_secret_never_reaches_a_message(session: PolicySession) -> Non
     assert all(PLANTED_SECRET not in v.message for v in result.violations)
 
 
-def test_no_message_of_any_mutation_prints_a_property_value(session: PolicySession) -> None:
+def test_no_message_of_any_mutation_prints_a_property_value(session: PolicySession, context: PolicyContext) -> None:
     for mutation in MUTATIONS:
         run = copy_run(compliant_run())
         mutation.apply(run)
         by_urn = {r.urn: r for r in run.resources}
-        for v in evaluate(session, run).violations:
+        for v in evaluate(session, run, mutation.context(context, run)).violations:
             resource = by_urn.get(v.urn)
             values = _values(resource.wire_inputs) if resource is not None else iter(())
             leaked = [s for s in values if len(s) >= 8 and s in v.message]
