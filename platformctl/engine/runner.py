@@ -82,12 +82,17 @@ def run_stack(
     organization: str,
     program: Callable[[], None] | None = None,
     config: dict[str, str] | None = None,
+    capture: bool = True,
 ) -> StackRun:
-    """Run ``program`` (default: the project's ``__main__.py``) as stack ``stack`` and capture it."""
+    """Run ``program`` (default: the project's ``__main__.py``) as stack ``stack`` and capture it.
+
+    ``capture=False`` runs the same program under the SDK's bare ``MockMonitor`` and records
+    nothing: the floor the benchmarks compare the engine against.
+    """
 
     def body() -> StackRun:
         mocks = PlanMocks(account_id, default_region, stack_outputs)
-        monitor = CaptureMonitor(mocks)
+        monitor = CaptureMonitor(mocks) if capture else pulumi_mocks.MockMonitor(mocks)
         log = _ProgramLog()
         logger = logging.getLogger(f"platformctl.offline.{stack}")
         logger.propagate = False
@@ -114,6 +119,8 @@ def run_stack(
             raise ProgramError(stack, detail) from exc
         if log.errors:
             raise ProgramError(stack, log.errors[-1])
+        if not isinstance(monitor, CaptureMonitor):
+            return StackRun(stack=stack, resources=[])
         return StackRun(stack=stack, resources=monitor.captured, outputs=monitor.stack_outputs)
 
     return contextvars.Context().run(body)

@@ -1,0 +1,173 @@
+"""Offline plan scaling: 1, 10, 100 and 1,000 synthetic tenants, against the floor.
+
+For each registry size, in the same run and with the same two worker processes:
+
+* **floor** — the same program, every stack, under the SDK's bare ``MockMonitor``: no capture,
+  no policy packs, no cache, no report;
+* **engine** — ``Planner`` with capture and the JSON report (policy gate off), no cache:
+  what issue 2's "overhead at most 1.3x the floor" is about;
+* **gate** — the full ``platformctl plan`` path: capture, both policy packs, cache writes.
+
+Then, on the largest registry: one tenant's file changes and the plan is repeated with the warm
+cache (target: under 3 s). Figures go to benchmarks/README.md under "## Offline plan".
+
+Synthetic tenants are copies of tenants/globex.yaml with new ids, each in the dev environment
+only, so N tenants make N tenant stacks plus the shared dev stack.
+
+Usage: PYTHONPATH=. .venv/bin/python benchmarks/plan_scaling.py [--sizes 1 10 100 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.readme import write_section  # noqa: E402
+from platformctl import PROJECT_ROOT  # noqa: E402
+from platformctl.defaults import load_defaults  # noqa: E402
+from platformctl.engine import report  # noqa: E402
+from platformctl.engine.plan import Planner, PlanSettings, _Job  # noqa: E402
+from platformctl.engine.runner import run_stack  # noqa: E402
+from platformctl.registry import load_registry  # noqa: E402
+from platformctl.stacks import StackRef, all_stacks  # noqa: E402
+
+WORKERS = 2
+
+
+def synthetic_registry(directory: Path, count: int) -> None:
+    template = (PROJECT_ROOT / "tenants" / "globex.yaml").read_text()
+    template = template.replace("environments: [dev, prod]", "environments: [dev]")
+    for i in range(count):
+        tenant_id = f"synth{i:04d}"
+        text = template.replace("id: globex", f"id: {tenant_id}").replace("globex/", f"{tenant_id}/")
+        (directory / f"{tenant_id}.yaml").write_text(text)
+
+
+def _floor_job(job: _Job) -> int:
+    run_stack(job.ref.name, job.project, job.account_id, job.default_region, job.stack_outputs, job.organization, config=job.config, capture=False)
+    return 1
+
+
+def _warm() -> None:
+    import components.shared  # noqa: F401
+    import components.tenant  # noqa: F401
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _peak_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) / 1024
+
+
+def measure(label: str, work) -> dict[str, float]:  # noqa: ANN001
+    cpu0, t0 = _cpu_seconds(), time.perf_counter()
+    work()
+    wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
+    return {"label": label, "seconds": wall, "cpu_seconds": cpu, "cores_used": cpu / wall if wall else 0.0}
+
+
+def run_size(count: int, cache_dir: Path) -> dict[str, object]:
+    defaults = load_defaults()
+    with tempfile.TemporaryDirectory() as tmp:
+        registry = Path(tmp)
+        synthetic_registry(registry, count)
+        tenants = load_registry([registry]).tenants
+        stacks = all_stacks(tenants, defaults.platform.environments, only_envs=["dev"])
+        engine = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, use_cache=False, policy=False), tenants)
+        # Shared outputs for the floor's stack references (not timed).
+        shared_ref = StackRef("dev", "dev")
+        shared = run_stack("dev", engine.project, defaults.offline.account_id, "ap-south-1", {}, engine.organization, config=engine._job(shared_ref, {}).config)
+        outputs = {f"{engine.organization}/{engine.project}/dev": shared.outputs}
+        jobs = [engine._job(ref, {} if ref.tenant_id is None else outputs) for ref in stacks]
+
+        def floor() -> None:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(WORKERS, len(jobs)), mp_context=context, initializer=_warm) as pool:
+                assert sum(pool.map(_floor_job, jobs)) == len(jobs)
+
+        def capture() -> None:
+            planned = engine.plan(stacks)
+            report.render_json(planned)
+
+        gate_planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, cache_dir=cache_dir), tenants)
+
+        def gate() -> None:
+            planned = gate_planner.plan(stacks)
+            assert report.summary(planned)["mandatory"] == 0, report.violation_lines(planned)[:3]
+
+        rows = [measure("floor", floor), measure("engine", capture), measure("gate", gate)]
+        result: dict[str, object] = {"tenants": count, "stacks": len(stacks), "rows": rows, "peak_mib": _peak_mib()}
+        if count == max(ARGS.sizes):
+            victim = registry / "synth0000.yaml"
+            victim.write_text(victim.read_text().replace("Globex Haulage", "Globex Haulage (renamed)"))
+
+            def replan() -> None:
+                loaded = load_registry([registry]).tenants
+                planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, cache_dir=cache_dir), loaded)
+                planned = planner.plan(all_stacks(loaded, defaults.platform.environments, only_envs=["dev"]))
+                fresh = [p.ref.name for p in planned if not p.cached]
+                assert fresh == ["synth0000-dev"], fresh
+
+            result["replan"] = measure("replan one changed tenant", replan)
+        return result
+
+
+def render(results: list[dict[str, object]]) -> str:
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores, {WORKERS} worker processes, "
+        "synthetic tenants (copies of globex, dev only): N tenant stacks + the shared dev stack.",
+        "floor = same program under the SDK's bare MockMonitor (no capture, no packs, no report); "
+        "engine = capture + JSON report; gate = engine + both policy packs + cache writes.",
+        "",
+        "| tenants | stacks | floor s | engine s | gate s | engine/floor | gate/floor | policy share of gate | stacks/s (gate) | cores used (gate) | peak MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        rows = {row["label"]: row for row in r["rows"]}  # type: ignore[index]
+        floor, engine, gate = rows["floor"]["seconds"], rows["engine"]["seconds"], rows["gate"]["seconds"]
+        lines.append(
+            f"| {r['tenants']} | {r['stacks']} | {floor:.1f} | {engine:.1f} | {gate:.1f} | {engine / floor:.2f}x | {gate / floor:.2f}x | "
+            f"{(gate - engine) / engine:.2f}x of mock run | {r['stacks'] / gate:.2f} | {rows['gate']['cores_used']:.2f} | {r['peak_mib']:.0f} |"
+        )
+    for r in results:
+        if "replan" in r:
+            replan = r["replan"]
+            lines += ["", f"Re-plan after one tenant file changed, {r['tenants']}-tenant registry, warm cache: **{replan['seconds']:.2f} s** (target < 3 s)."]  # type: ignore[index]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave benchmarks/README.md alone")
+    ARGS = parser.parse_args()
+    cache = Path(tempfile.mkdtemp(prefix="plan-bench-cache-"))
+    try:
+        results = []
+        for size in ARGS.sizes:
+            results.append(run_size(size, cache))
+            print(json.dumps(results[-1]), flush=True)
+        table = render(results)
+        print(table)
+        if not ARGS.no_write:
+            write_section("Offline plan", table)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
