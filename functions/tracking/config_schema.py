@@ -1,0 +1,43 @@
+"""The tracking service's config schema: what it reads from ``/{tenant}/services/tracking/{env}``.
+
+    business/business_rules    largest plausible speed, tolerated clock skew, history page size
+    technical/cache            config cache age
+    integration/resources      tracking and audit tables
+
+>>> TrackingConfig.model_validate(config_tree).business.business_rules.max_speed_kmh     # doctest: +SKIP
+160
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+
+
+class TrackingRules(ConfigModel):
+    """Validation limits of a position update and the size of a history page."""
+
+    max_speed_kmh: PositiveFloat
+    # How far ahead of the function's clock a device's timestamp may be (device clocks drift).
+    max_clock_skew_seconds: NonNegativeInt
+    # The default and the largest page of ``GET .../history``.
+    history_page_size: PositiveInt
+
+
+class TrackingBusiness(ConfigModel):
+    business_rules: TrackingRules
+
+
+class TrackingResources(AuditedResources):
+    tracking_table: str = Field(min_length=1)
+
+
+class TrackingIntegration(ConfigModel):
+    resources: TrackingResources
+
+
+class TrackingConfig(ServiceConfig):
+    business: TrackingBusiness  # type: ignore[assignment]
+    technical: ServiceTechnical
+    integration: TrackingIntegration  # type: ignore[assignment]

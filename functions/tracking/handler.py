@@ -1,0 +1,42 @@
+"""Lambda entry point of the tracking service: ``tracking.handler.lambda_handler``.
+
+    POST /tracking/{booking_id}/positions   tracking:write
+    GET  /tracking/{booking_id}/latest      tracking:read
+    GET  /tracking/{booking_id}/history     tracking:read   (?limit=&cursor=)
+
+The function is built once per cold start from its environment; ``build`` makes one for any
+environment and code root (tests build one per tenant).
+
+>>> function = build(FunctionEnvironment("tracking", "dev", "acme"), code_root=CODE_ROOT)    # doctest: +SKIP
+>>> function.lambda_handler(api_gateway_event, lambda_context)                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from common.api import ApiFunction, Route
+from common.environment import FunctionEnvironment
+
+from .config_schema import TrackingConfig
+from .service import TrackingService
+
+# The function's code root (LAMBDA_TASK_ROOT in Lambda): where fallback.json is packaged.
+CODE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[TrackingConfig]:
+    """The tracking API function for ``env``."""
+    function = ApiFunction(env, TrackingConfig, code_root=code_root)
+    service = TrackingService(function.aws)
+    for route in (
+        Route("POST", "/tracking/<booking_id>/positions", "tracking:write", service.ingest),
+        Route("GET", "/tracking/<booking_id>/latest", "tracking:read", service.latest),
+        Route("GET", "/tracking/<booking_id>/history", "tracking:read", service.history),
+    ):
+        function.add_route(route)
+    return function
+
+
+function = build(FunctionEnvironment.from_os())
+lambda_handler = function.lambda_handler

@@ -1,0 +1,139 @@
+"""Test support for the tracking, payment and notification functions.
+
+``provision_services`` gives a tenant provisioned by ``fn_support.provision`` what the tracking,
+payment and notification components add: the payment events topic and provider secret, the
+notification queue, its DLQ and the outbound topic, each service's ``integration/resources``
+entry. ``FakeProvider`` stands in for the payment provider's HTTPS API in-process: it is handed
+to the payment function as its ``opener``, so no request ever leaves the test process.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any, Callable
+
+import boto3
+
+from .fn_support import Tenant, write_parameters
+
+
+def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
+    """Add the tracking, payment and notification resources to ``tenant`` and publish them."""
+    sns = boto3.client("sns", region_name=region)
+    sqs = boto3.client("sqs", region_name=region)
+    secrets = boto3.client("secretsmanager", region_name=region)
+    payment_topic = sns.create_topic(Name=f"{tenant.prefix}-payment-events")["TopicArn"]
+    outbound_topic = sns.create_topic(Name=f"{tenant.prefix}-notifications-out")["TopicArn"]
+    field_name = tenant.config["services"]["payment"]["integration"]["external_apis"]["provider_api_key_field"]
+    secret_arn = secrets.create_secret(
+        Name=f"{tenant.prefix}/payment/provider-api-key", SecretString=json.dumps({field_name: api_key}), KmsKeyId=tenant.kms_key_id
+    )["ARN"]
+    dlq_url = sqs.create_queue(QueueName=f"{tenant.prefix}-notifications-dlq")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=f"{tenant.prefix}-notifications")["QueueUrl"]
+    audit = f"{tenant.prefix}-audit"
+    tenant.resources["tracking"] = {"tracking_table": f"{tenant.prefix}-tracking", "audit_table": audit}
+    tenant.resources["payment"] = {
+        "payments_table": f"{tenant.prefix}-payments",
+        "audit_table": audit,
+        "idempotency_table": f"{tenant.prefix}-idempotency",
+        "events_topic_arn": payment_topic,
+        "provider_secret_arn": secret_arn,
+    }
+    tenant.resources["notification"] = {"queue_url": queue_url, "dlq_url": dlq_url, "outbound_topic_arn": outbound_topic, "audit_table": audit}
+    write_parameters(tenant, region)
+    return tenant
+
+
+def subscribe_probe(topic_arn: str, region: str) -> Callable[[], list[dict[str, Any]]]:
+    """Subscribe a fresh SQS queue (raw delivery) to ``topic_arn``; returns ``drain()`` -> message bodies."""
+    sqs = boto3.client("sqs", region_name=region)
+    name = topic_arn.rsplit(":", 1)[-1]
+    url = sqs.create_queue(QueueName=f"{name}-probe-{next(_probe_numbers)}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=region).subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+
+    def drain() -> list[dict[str, Any]]:
+        bodies: list[dict[str, Any]] = []
+        while True:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return bodies
+            for message in messages:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                bodies.append(json.loads(message["Body"]))
+
+    return drain
+
+
+_probe_numbers = itertools.count()
+
+
+# --- the payment provider, faked in-process ------------------------------------------------------
+
+
+@dataclass
+class ProviderCall:
+    """One request the payment function made to the provider."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    timeout: float
+
+
+@dataclass
+class FakeProvider:
+    """A payment provider behind ``urllib.request.urlopen``'s signature, answering from memory.
+
+    Routes (relative to the configured endpoint):
+        POST /authorizations                      -> {"id", "status": "authorized"}
+        POST /authorizations/{id}/capture         -> {"id", "status": "captured"}
+        POST /authorizations/{id}/refunds         -> {"id", "status": "refunded"}
+    ``fail_with`` makes the next calls fail: an HTTP status, or ``"unreachable"`` for a connection error.
+    ``decline`` makes authorizations answer 402 (a card decline).
+    """
+
+    calls: list[ProviderCall] = field(default_factory=list)
+    fail_with: int | str | None = None
+    decline: bool = False
+    _ids: Any = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: urllib.request.Request, timeout: float) -> io.BytesIO:
+        body = json.loads(request.data or b"{}")
+        headers = {name.lower(): value for name, value in request.header_items()}
+        with self._lock:
+            self.calls.append(ProviderCall(request.get_method(), request.full_url, headers, body, timeout))
+            number = next(self._ids)
+        if self.fail_with == "unreachable":
+            raise urllib.error.URLError("connection refused")
+        if isinstance(self.fail_with, int):
+            raise urllib.error.HTTPError(request.full_url, self.fail_with, "provider failure", Message(), io.BytesIO(b"{}"))
+        path = request.full_url.split("/authorizations", 1)[1]
+        if path == "":
+            if self.decline:
+                raise urllib.error.HTTPError(request.full_url, 402, "declined", Message(), io.BytesIO(b'{"error": "card_declined"}'))
+            return _answer({"id": f"auth_{number}", "status": "authorized"})
+        if path.endswith("/capture"):
+            return _answer({"id": path.split("/")[1], "status": "captured"})
+        return _answer({"id": f"refund_{number}", "status": "refunded"})
+
+    def operations(self) -> list[str]:
+        """``authorize``, ``capture`` or ``refund`` for each call, in order."""
+        names = []
+        for call in self.calls:
+            path = call.url.split("/authorizations", 1)[1]
+            names.append("authorize" if path == "" else "capture" if path.endswith("/capture") else "refund")
+        return names
+
+
+def _answer(document: dict[str, Any]) -> io.BytesIO:
+    return io.BytesIO(json.dumps(document).encode())
