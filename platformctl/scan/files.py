@@ -132,16 +132,19 @@ def discover(paths: Sequence[Path], root: Path, text_globs: Sequence[str]) -> li
     for given in paths:
         if not given.exists():
             raise UserError(str(given), "no such file or folder; expected paths to scan")
-        folder = str(given.resolve())
-        if os.path.isfile(folder):
-            head = _head(folder)
+        resolved = given.resolve()
+        if resolved.is_file():
+            head = _head(str(resolved))
             if not is_binary(head):
-                kind = classify(os.path.basename(folder), head, text_globs) or "text"
-                found.setdefault(folder, SourceFile(folder, _display(folder, top), kind, os.path.getsize(folder)))
+                kind = classify(resolved.name, head, text_globs) or "text"
+                found.setdefault(
+                    str(resolved), SourceFile(str(resolved), _display(str(resolved), top), kind, resolved.stat().st_size)
+                )
             continue
-        listing = _git_listing(given.resolve()) if _git_top_level(given.resolve()) else None
+        folder = str(resolved)
+        listing = _git_listing(resolved) if _git_top_level(resolved) else None
         prefix = _display(folder, top)
-        for relative in listing if listing is not None else _walk(given.resolve()):
+        for relative in listing if listing is not None else _walk(resolved):
             if SKIPPED_DIRS.intersection(relative.split("/")[:-1]):
                 continue
             path = os.path.join(folder, relative)

@@ -26,7 +26,7 @@ other than letters, digits, ``_``, ``-`` and ``.`` after the keyword (``"timeout
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -181,7 +181,7 @@ def _names_around(raw: bytes, at: int) -> tuple[str, str]:
     return whole, whole.rsplit(".", 1)[-1]
 
 
-def _word_starts(rx: re.Pattern[bytes], text: bytes, raw: bytes):  # noqa: ANN202 (generator of ints)
+def _word_starts(rx: re.Pattern[bytes], text: bytes, raw: bytes) -> Iterator[int]:
     """Offsets where ``rx`` matches and its keyword starts a word; a match that does not start a
     word is retried one byte later, so it cannot hide a later keyword in the same name."""
     at = 0

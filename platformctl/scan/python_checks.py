@@ -68,10 +68,12 @@ class PythonRule:
     @classmethod
     def from_rule(cls, rule: PatternRule) -> PythonRule:
         spec = rule.python
-        assert spec is not None
+        if spec is None:
+            raise ValueError(f"rule {rule.id} has no python section")
         return cls(rule.id, spec.name_regex, spec.case, spec.value, tuple(spec.ignore), frozenset(spec.contexts))
 
     def wants_name(self, words: str, upper: bool) -> bool:
+        """Whether a name (as snake_case ``words``; ``upper`` if written ALL_CAPS) is this rule's."""
         if (self.case == "upper" and not upper) or (self.case == "lower" and upper):
             return False
         return self.name.search(words) is not None
@@ -81,6 +83,7 @@ class PythonRule:
         return self.wants_name(snake_name(name), is_upper_name(name))
 
     def wants_value(self, literal: Literal) -> bool:
+        """Whether ``literal`` is of this rule's kind and not one of its sentinels."""
         value: Scalar
         if self.value == "numeric" and literal.kind == "string":
             if not _NUMERIC_TEXT.fullmatch(str(literal.value)):
