@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from platformctl import PROJECT_ROOT
 
 from .context import TenantContext, child
+from .observability import SERVICE as OBSERVABILITY, alarm_defaults, error_rate_queries
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
 
@@ -111,42 +112,26 @@ class ServiceFunction(pulumi.ComponentResource):
         self.register_outputs({"arn": self.function.arn, "name": self.function.name})
 
     def _alarms(self, ctx: TenantContext, service: str, function_name: str) -> None:
-        alarms = ctx.technical("observability", "alarms")
+        period = int(ctx.technical(OBSERVABILITY, "alarms")["period_seconds"])
         thresholds = ctx.technical(service, "performance_thresholds")
-        common = {
-            "namespace": "AWS/Lambda",
-            "dimensions": {"FunctionName": self.function.name},
-            "period": int(alarms["period_seconds"]),
-            "evaluation_periods": int(alarms["evaluation_periods"]),
-            "comparison_operator": "GreaterThanThreshold",
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": [ctx.alarm_topic_arn],
-            "ok_actions": [ctx.alarm_topic_arn],
-            "tags": ctx.tags,
-        }
+        common = alarm_defaults(ctx)
         aws.cloudwatch.MetricAlarm(
             f"{function_name}-errors",
             name=f"{function_name}-errors",
             alarm_description=f"{function_name}: errors above {thresholds['error_rate_percent']}% of invocations",
-            metric_queries=[
-                {"id": "errors", "metric": {"metric_name": "Errors", "namespace": "AWS/Lambda", "period": common["period"], "stat": "Sum", "dimensions": {"FunctionName": function_name}}},
-                {"id": "invocations", "metric": {"metric_name": "Invocations", "namespace": "AWS/Lambda", "period": common["period"], "stat": "Sum", "dimensions": {"FunctionName": function_name}}},
-                {"id": "error_rate", "expression": "100 * errors / MAX([invocations, 1])", "label": "Error rate (%)", "return_data": True},
-            ],
+            metric_queries=error_rate_queries("AWS/Lambda", period, {"FunctionName": function_name}, "Errors", ("invocations", "Invocations")),
             threshold=float(thresholds["error_rate_percent"]),
-            evaluation_periods=common["evaluation_periods"],
-            comparison_operator=common["comparison_operator"],
-            treat_missing_data=common["treat_missing_data"],
-            alarm_actions=common["alarm_actions"],
-            ok_actions=common["ok_actions"],
-            tags=ctx.tags,
+            **common,
             opts=child(self),
         )
         aws.cloudwatch.MetricAlarm(
             f"{function_name}-latency",
             name=f"{function_name}-latency",
             alarm_description=f"{function_name}: p99 duration above {thresholds['p99_latency_ms']} ms",
+            namespace="AWS/Lambda",
             metric_name="Duration",
+            dimensions={"FunctionName": self.function.name},
+            period=period,
             extended_statistic="p99",
             threshold=float(thresholds["p99_latency_ms"]),
             **common,

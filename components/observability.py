@@ -33,6 +33,7 @@ import pulumi_aws as aws
 from platformctl.defaults import PlatformDefaults
 
 from .context import TenantContext, child
+from .tenant_key import KEY_USE_ACTIONS, LOGS_KEY_ACTIONS, account_administers, account_root
 
 SERVICE = "observability"
 
@@ -158,6 +159,42 @@ def tenant_dashboard_body(
     return json.dumps({"widgets": layout(widgets)}, sort_keys=True)
 
 
+# --------------------------------------------------------------------------- alarms
+
+
+def alarm_defaults(ctx: TenantContext) -> dict[str, Any]:
+    """``MetricAlarm`` arguments every tenant alarm shares: the configured evaluation periods,
+    a breach above the threshold, actions to the environment's alarm topic, the tenant's tags."""
+    alarms = ctx.technical(SERVICE, "alarms")
+    return {
+        "evaluation_periods": int(alarms["evaluation_periods"]),
+        "comparison_operator": "GreaterThanThreshold",
+        # No traffic is not an outage: the function-level alarms cover silent failures.
+        "treat_missing_data": "notBreaching",
+        "alarm_actions": [ctx.alarm_topic_arn],
+        "ok_actions": [ctx.alarm_topic_arn],
+        "tags": ctx.tags,
+    }
+
+
+def error_rate_queries(
+    namespace: str, period: int, dimensions: dict[str, pulumi.Input[str]], errors: str, total: tuple[str, str]
+) -> list[dict[str, Any]]:
+    """Metric math for an alarm on an error percentage: ``100 * errors / MAX([total, 1])`` over
+    the Sum of metric ``errors`` and of ``total`` (``(query id, metric name)``); only the rate
+    returns data, so the alarm's threshold is a percentage and no traffic reads as 0 %."""
+    total_id, total_metric = total
+
+    def metric(query_id: str, metric_name: str) -> dict[str, Any]:
+        return {"id": query_id, "metric": {"metric_name": metric_name, "namespace": namespace, "period": period, "stat": "Sum", "dimensions": dimensions}}
+
+    return [
+        metric("errors", errors),
+        metric(total_id, total_metric),
+        {"id": "error_rate", "expression": f"100 * errors / MAX([{total_id}, 1])", "label": "Error rate (%)", "return_data": True},
+    ]
+
+
 # --------------------------------------------------------------------------- tenant stack
 
 
@@ -185,24 +222,12 @@ class TenantObservability(pulumi.ComponentResource):
         error_name, latency_name = tenant_alarm_names(ctx.prefix)
         api_dimensions = {"ApiName": args.api_name, "Stage": args.api_stage}
         period = int(alarms["period_seconds"])
-        common: dict[str, Any] = {
-            "evaluation_periods": int(alarms["evaluation_periods"]),
-            "comparison_operator": "GreaterThanThreshold",
-            # No traffic is not an outage: the function-level alarms cover silent failures.
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": [ctx.alarm_topic_arn],
-            "ok_actions": [ctx.alarm_topic_arn],
-            "tags": ctx.tags,
-        }
+        common = alarm_defaults(ctx)
         error_rate = aws.cloudwatch.MetricAlarm(
             error_name,
             name=error_name,
             alarm_description=f"{ctx.prefix}: API 5XX responses above {alarms['error_rate_threshold']}% of requests (seed standard alarm error_rate_high)",
-            metric_queries=[
-                {"id": "errors", "metric": {"metric_name": "5XXError", "namespace": "AWS/ApiGateway", "period": period, "stat": "Sum", "dimensions": api_dimensions}},
-                {"id": "requests", "metric": {"metric_name": "Count", "namespace": "AWS/ApiGateway", "period": period, "stat": "Sum", "dimensions": api_dimensions}},
-                {"id": "error_rate", "expression": "100 * errors / MAX([requests, 1])", "label": "Error rate (%)", "return_data": True},
-            ],
+            metric_queries=error_rate_queries("AWS/ApiGateway", period, api_dimensions, "5XXError", ("requests", "Count")),
             threshold=float(alarms["error_rate_threshold"]),
             **common,
             opts=child(self),
@@ -300,20 +325,8 @@ def platform_key_policy(platform: PlatformContext, region: str, key_user_role_ar
     exact ARN in a condition so the roles need not exist yet; CloudWatch (alarms publishing to the
     encrypted topic) and CloudWatch Logs (the shared stack's log groups) act for this account only.
     """
-    root = f"arn:aws:iam::{platform.account_id}:root"
-    use = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": [
-                "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-                "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-                "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
-            ],
-            "Resource": "*",
-        },
+        account_administers(platform.account_id),
         {
             "Sid": "CloudWatchAlarmsPublish",
             "Effect": "Allow",
@@ -326,7 +339,7 @@ def platform_key_policy(platform: PlatformContext, region: str, key_user_role_ar
             "Sid": "PlatformLogGroupsUseKey",
             "Effect": "Allow",
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Action": list(LOGS_KEY_ACTIONS),
             "Resource": "*",
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{platform.account_id}:log-group:{platform.log_group_prefix}/*"}},
         },
@@ -337,8 +350,8 @@ def platform_key_policy(platform: PlatformContext, region: str, key_user_role_ar
             {
                 "Sid": "PlatformRolesUseKey",
                 "Effect": "Allow",
-                "Principal": {"AWS": root},
-                "Action": use,
+                "Principal": {"AWS": account_root(platform.account_id)},
+                "Action": list(KEY_USE_ACTIONS),
                 "Resource": "*",
                 "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(key_user_role_arns)}},
             },

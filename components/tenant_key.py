@@ -13,6 +13,36 @@ from platformctl.settings import TenantSettings
 from .context import child
 
 
+#: What the account root may do to a key: administer it (never use it). Tenant keys and the
+#: platform key share this statement, so both stay administrable the same way.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+)
+#: What a role named in a key policy may do with the key: encrypt and decrypt data.
+KEY_USE_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey")
+#: What CloudWatch Logs needs of a key to encrypt the log groups under it.
+LOGS_KEY_ACTIONS = ("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*")
+
+
+def account_root(account_id: str) -> str:
+    """The account's root principal: key policies name it, then narrow by condition."""
+    return f"arn:aws:iam::{account_id}:root"
+
+
+def account_administers(account_id: str) -> dict[str, object]:
+    """The key policy statement letting the account root administer the key
+    (``"Resource": "*"`` in a key policy means *this key*)."""
+    return {
+        "Sid": "AccountAdministers",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root(account_id)},
+        "Action": list(KEY_ADMIN_ACTIONS),
+        "Resource": "*",
+    }
+
+
 @dataclass(frozen=True)
 class TenantKeyArgs:
     settings: TenantSettings
@@ -28,24 +58,14 @@ def key_policy(settings: TenantSettings, account_id: str) -> str:
     """Key policy: the account root administers; only this tenant's roles and the services
     acting for them (logs, SNS, SQS, Secrets Manager, DynamoDB in this account) use the key."""
     region = settings.region
-    root = f"arn:aws:iam::{account_id}:root"
+    root = account_root(account_id)
     statements = [
-        {
-            "Sid": "AccountAdministers",
-            "Effect": "Allow",
-            "Principal": {"AWS": root},
-            "Action": [
-                "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-                "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
-                "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
-            ],
-            "Resource": "*",
-        },
+        account_administers(account_id),
         {
             "Sid": "TenantRolesUseKey",
             "Effect": "Allow",
             "Principal": {"AWS": root},
-            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Action": list(KEY_USE_ACTIONS),
             "Resource": "*",
             "Condition": {"ArnLike": {"aws:PrincipalArn": tenant_role_arn_pattern(settings, account_id)}},
         },
@@ -53,7 +73,7 @@ def key_policy(settings: TenantSettings, account_id: str) -> str:
             "Sid": "TenantLogGroupsUseKey",
             "Effect": "Allow",
             "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Action": list(LOGS_KEY_ACTIONS),
             "Resource": "*",
             "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:/ubertruck/{settings.prefix}*"}},
         },
