@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import boto3
 
-from .fn_support import Tenant, write_parameters
+from .fn_support import FakeLambdaContext, Tenant, api_event, authorizer_for, write_parameters
 
 
 def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
@@ -49,6 +49,31 @@ def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
     tenant.resources["notification"] = {"queue_url": queue_url, "dlq_url": dlq_url, "outbound_topic_arn": outbound_topic, "audit_table": audit}
     write_parameters(tenant, region)
     return tenant
+
+
+def call_api(
+    function: Any,  # noqa: ANN401 - an ApiFunction of any service
+    method: str,
+    path: str,
+    *,
+    body: Any = None,  # noqa: ANN401
+    user: str = "user-1",
+    roles: str = "customer",
+    tenant: str | None = "acme",
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Invoke ``function``'s Lambda handler with a proxy event from ``tenant``'s authorizer."""
+    context = authorizer if authorizer is not None else authorizer_for(tenant, user, roles)
+    return function.lambda_handler(api_event(method, path, body=body, headers=headers, query=query, authorizer=context), FakeLambdaContext())
+
+
+def record_calls(client: Any) -> list[str]:  # noqa: ANN401
+    """Collect the name of every API call ``client`` (a boto3 client) makes from now on."""
+    calls: list[str] = []
+    client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+    return calls
 
 
 def subscribe_probe(topic_arn: str, region: str) -> Callable[[], list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ from common import clock
 from common.api import ApiFunction
 
 from .conftest import REGION
-from .fn_services import provision_services
+from .fn_services import call_api, provision_services, record_calls
 from .fn_support import (
     FakeLambdaContext,
     Tenant,
@@ -56,19 +56,8 @@ def tracking(acme_tracking: Tenant, code_root: Path) -> ApiFunction[Any]:
     return build(acme_tracking, code_root)
 
 
-def send(
-    function: ApiFunction[Any],
-    method: str,
-    path: str,
-    *,
-    body: Any = None,  # noqa: ANN401
-    roles: str = "driver",
-    tenant: str | None = "acme",
-    query: dict[str, str] | None = None,
-    authorizer: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    event = api_event(method, path, body=body, query=query, authorizer=authorizer if authorizer is not None else authorizer_for(tenant, "driver-1", roles))
-    return function.lambda_handler(event, FakeLambdaContext())
+def send(function: ApiFunction[Any], method: str, path: str, *, roles: str = "driver", **options: Any) -> dict[str, Any]:  # noqa: ANN401
+    return call_api(function, method, path, user="driver-1", roles=roles, **options)
 
 
 def position(at: datetime | None = None, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -225,12 +214,6 @@ def test_history_rejects_limits_above_the_page_size_and_foreign_cursors(tracking
 
 
 # --- tenant isolation ----------------------------------------------------------------------------
-
-
-def record_calls(client: Any) -> list[str]:  # noqa: ANN401
-    calls: list[str] = []
-    client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
-    return calls
 
 
 def test_another_tenants_token_is_refused_with_nothing_read_or_written(tracking: ApiFunction[Any], acme_tracking: Tenant) -> None:
