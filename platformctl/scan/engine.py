@@ -63,6 +63,13 @@ class CompiledRules:
             allow=tuple((e.path, frozenset(e.rules) if e.rules else _EVERY_RULE) for e in ruleset.allow),
         )
 
+    def compile_patterns(self) -> None:
+        """Compile every prefilter pattern the rules use now, rather than on first use."""
+        for keywords, rule in self.python_rules:
+            keywords.compile_patterns(rule.value if rule.contexts - {"comparison"} else None)
+        for keywords, _ in self.text_rules:
+            keywords.compile_patterns(None)
+
     def exempt_rules(self, display: str) -> frozenset[str]:
         """Rule ids the allow list exempts ``display`` from (``{"*"}``: all of them)."""
         exempt: frozenset[str] = frozenset()
@@ -179,7 +186,7 @@ def scan_file(source: SourceFile, rules: CompiledRules) -> FileResult:
     return FileResult(
         findings=[replace(f, path=source.display) for f in findings],
         suppressed=[SuppressedFinding(replace(s.finding, path=source.display), s.reason) for s in suppressed],
-        scanned=True,
+        files=1,
         size=len(raw),
     )
 
@@ -191,8 +198,8 @@ def _init_worker(rules: CompiledRules) -> None:
     _WORKER_RULES[:] = [rules]
 
 
-def _scan_chunk(chunk: list[SourceFile]) -> list[FileResult]:
-    return [scan_file(source, _WORKER_RULES[0]) for source in chunk]
+def _scan_chunk(chunk: list[SourceFile]) -> FileResult:
+    return FileResult.merged([scan_file(source, _WORKER_RULES[0]) for source in chunk])
 
 
 def _balanced_chunks(files: Sequence[SourceFile], count: int) -> list[list[SourceFile]]:
@@ -210,11 +217,14 @@ def _scan_files(files: Sequence[SourceFile], rules: CompiledRules, jobs: int) ->
     workers = min(jobs or os.cpu_count() or 1, len(files))
     if workers <= 1 or sum(f.size for f in files) < PARALLEL_MIN_BYTES:
         return [scan_file(source, rules) for source in files]
+    # Compiled here, the patterns reach every forked worker ready-made instead of being compiled
+    # again in each.
+    rules.compile_patterns()
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with context.Pool(workers, initializer=_init_worker, initargs=(rules,)) as pool:
         chunks = _balanced_chunks(files, workers * CHUNKS_PER_WORKER)
-        return [result for done in pool.imap_unordered(_scan_chunk, chunks) for result in done]
+        return list(pool.imap_unordered(_scan_chunk, chunks))
 
 
 def scan(paths: Sequence[Path], rule_files: Sequence[Path] = (), jobs: int = 0) -> ScanReport:
@@ -230,6 +240,6 @@ def scan(paths: Sequence[Path], rule_files: Sequence[Path] = (), jobs: int = 0) 
         ruleset=ruleset,
         findings=sorted(f for r in results for f in r.findings),
         suppressed=sorted((s for r in results for s in r.suppressed), key=lambda s: s.finding),
-        files_scanned=sum(r.scanned for r in results),
+        files_scanned=sum(r.files for r in results),
         bytes_scanned=sum(r.size for r in results),
     )

@@ -31,9 +31,19 @@ class SuppressedFinding:
 
 @dataclass
 class FileResult:
-    """What scanning one file produced."""
+    """What scanning one file, or a batch of files, produced: ``files`` counts those read."""
 
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[SuppressedFinding] = field(default_factory=list)
-    scanned: bool = False
+    files: int = 0
     size: int = 0
+
+    @classmethod
+    def merged(cls, results: list[FileResult]) -> FileResult:
+        """One result for a batch, so a worker sends one object back rather than one per file."""
+        return cls(
+            findings=[f for r in results for f in r.findings],
+            suppressed=[s for r in results for s in r.suppressed],
+            files=sum(r.files for r in results),
+            size=sum(r.size for r in results),
+        )

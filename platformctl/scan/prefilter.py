@@ -107,6 +107,13 @@ class KeywordFilter:
     def matches_everything(self) -> bool:
         return self.folded is None and self.exact is None
 
+    def compile_patterns(self, value_kind: Optional[str]) -> None:
+        """Compile the patterns :meth:`keyword_lines` and :meth:`candidate_lines` use."""
+        suffixes = [b""] + ([b"(?:" + _binding(value_kind) + b")"] if value_kind is not None else [])
+        for words in (self.folded, self.exact):
+            for suffix in suffixes if words is not None else ():
+                _compiled(b"(?:" + words.encode() + b")" + suffix)
+
     def _searches(self, raw: bytes, low: bytes, suffix: bytes) -> list[tuple[re.Pattern[bytes], bytes]]:
         found = []
         if self.folded is not None and _may_contain(low, self.folded_words):
