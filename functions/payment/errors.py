@@ -15,13 +15,13 @@ from http import HTTPStatus
 from common.errors import ServiceError
 
 
-class PaymentDeclined(ServiceError, status_code=HTTPStatus.PAYMENT_REQUIRED, code="payment_declined", metric="PaymentDeclined"):
+class PaymentDeclined(ServiceError, status_code=HTTPStatus.PAYMENT_REQUIRED.value, code="payment_declined", metric="PaymentDeclined"):
     """The provider declined; the body says so without the provider's raw answer."""
 
 
-class ProviderError(ServiceError, status_code=HTTPStatus.BAD_GATEWAY, code="provider_error", metric="ProviderError"):
+class ProviderError(ServiceError, status_code=HTTPStatus.BAD_GATEWAY.value, code="provider_error", metric="ProviderError"):
     """The provider rejected the request itself (not the payment)."""
 
 
-class ProviderUnavailable(ServiceError, status_code=HTTPStatus.SERVICE_UNAVAILABLE, code="provider_unavailable", metric="ProviderUnavailable"):
+class ProviderUnavailable(ServiceError, status_code=HTTPStatus.SERVICE_UNAVAILABLE.value, code="provider_unavailable", metric="ProviderUnavailable"):
     """The provider cannot be reached now; the client may retry with the same Idempotency-Key."""

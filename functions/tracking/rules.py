@@ -6,7 +6,7 @@
   expired (its TTL runs from when it was recorded).
 
 >>> rules = TrackingRules(max_speed_kmh=160, max_clock_skew_seconds=300, history_page_size=100)
->>> now = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+>>> now = datetime.fromisoformat("2024-05-01T12:00:00+00:00")
 >>> update = PositionUpdate(lat=0, lon=0, speed_kmh=170, recorded_at=now + timedelta(seconds=301))
 >>> [problem.field for problem in position_problems(update, rules, retention_days=90, now=now)]
 ['speed_kmh', 'recorded_at']

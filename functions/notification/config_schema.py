@@ -1,0 +1,70 @@
+"""The notification service's config schema: what it reads from ``/{tenant}/services/notification/{env}``.
+
+    business/templates             per template: subject and body with ``{placeholders}``
+    business/channels              per template: the channels it goes out on (``sns``, ``ses``)
+    business/amount_placeholders   placeholder -> the event data field holding an amount in minor units
+    business/currency_display      currency -> symbol and minor-unit digits
+    business/email_recipient_field the event data field holding the recipient's e-mail address
+    integration/service_endpoints  ``ses_sender``: the SES identity to send from ("" = no SES)
+    integration/resources          queue, DLQ, outbound topic and audit table
+
+>>> NotificationConfig.model_validate(config_tree).business.channels["booking_created"]     # doctest: +SKIP
+['sns']
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, model_validator
+
+from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+
+SNS_CHANNEL, SES_CHANNEL = "sns", "ses"
+Channel = Literal["sns", "ses"]
+
+
+class Template(ConfigModel):
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class CurrencyDisplay(ConfigModel):
+    symbol: str
+    minor_digits: NonNegativeInt
+
+
+class NotificationBusiness(ConfigModel):
+    templates: dict[str, Template]
+    channels: dict[str, list[Channel]]
+    amount_placeholders: dict[str, str] = Field(default_factory=dict)
+    currency_display: dict[str, CurrencyDisplay] = Field(default_factory=dict)
+    email_recipient_field: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _channels_name_templates(self) -> NotificationBusiness:
+        unknown = sorted(set(self.channels) - set(self.templates))
+        if unknown:
+            raise ValueError(f"channels name templates that do not exist: {unknown}")
+        return self
+
+
+class ServiceEndpoints(ConfigModel):
+    ses_sender: str = ""
+
+
+class NotificationResources(AuditedResources):
+    queue_url: str = Field(min_length=1)
+    dlq_url: str = Field(min_length=1)
+    outbound_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
+
+
+class NotificationIntegration(ConfigModel):
+    service_endpoints: ServiceEndpoints = Field(default_factory=ServiceEndpoints)
+    resources: NotificationResources
+
+
+class NotificationConfig(ServiceConfig):
+    business: NotificationBusiness  # type: ignore[assignment]
+    technical: ServiceTechnical
+    integration: NotificationIntegration  # type: ignore[assignment]
