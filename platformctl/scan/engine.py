@@ -31,7 +31,7 @@ from .files import SourceFile, discover, find_root, is_binary
 from .findings import FileResult, Finding, SuppressedFinding
 from .prefilter import KeywordFilter
 from .python_checks import PythonRule, python_hits
-from .ruleset import RuleSet, load_ruleset
+from .ruleset import PatternRule, RuleSet, load_ruleset
 from .suppressions import MARKER_BYTES, META_RULES, apply_suppressions, hash_comments, python_comments
 from .text_checks import TextRule, text_hits
 
@@ -43,11 +43,19 @@ CHUNKS_PER_WORKER = 8
 _EVERY_RULE = frozenset({"*"})
 
 
+def _python_entry(rule: PatternRule) -> tuple[KeywordFilter, PythonRule, Optional[str], bool]:
+    """A Python rule with its prefilter: the literal kind its bindings take (None when it only
+    compares) and whether it compares."""
+    compiled = PythonRule.from_rule(rule)
+    binds = bool(compiled.contexts - {"comparison"})
+    return KeywordFilter.build(rule.keywords), compiled, compiled.value if binds else None, "comparison" in compiled.contexts
+
+
 @dataclass(frozen=True)
 class CompiledRules:
     """A rule set in the form the per-file loop uses."""
 
-    python_rules: tuple[tuple[KeywordFilter, PythonRule], ...]
+    python_rules: tuple[tuple[KeywordFilter, PythonRule, Optional[str], bool], ...]
     text_rules: tuple[tuple[KeywordFilter, TextRule], ...]
     messages: dict[str, str]
     known_ids: frozenset[str]
@@ -56,7 +64,7 @@ class CompiledRules:
     @classmethod
     def from_ruleset(cls, ruleset: RuleSet) -> CompiledRules:
         return cls(
-            python_rules=tuple((KeywordFilter.build(r.keywords), PythonRule.from_rule(r)) for r in ruleset.rules if r.python),
+            python_rules=tuple(_python_entry(r) for r in ruleset.rules if r.python),
             text_rules=tuple((KeywordFilter.build(r.keywords), TextRule(r.id, re.compile(r.text, re.MULTILINE))) for r in ruleset.rules if r.text),
             messages={r.id: r.message for r in ruleset.all_rules},
             known_ids=frozenset(r.id for r in ruleset.rules),
@@ -65,8 +73,8 @@ class CompiledRules:
 
     def compile_patterns(self) -> None:
         """Compile every prefilter pattern the rules use now, rather than on first use."""
-        for keywords, rule in self.python_rules:
-            keywords.compile_patterns(rule.value if rule.contexts - {"comparison"} else None)
+        for keywords, _, value_kind, _ in self.python_rules:
+            keywords.compile_patterns(value_kind)
         for keywords, _ in self.text_rules:
             keywords.compile_patterns(None)
 
@@ -116,11 +124,8 @@ def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[l
     active: list[PythonRule] = []
     lines: set[int] = set()
     whole_file = False
-    for keywords, rule in rules.python_rules:
-        binds = bool(rule.contexts - {"comparison"})
-        candidates = keywords.candidate_lines(
-            raw, low, rule.value if binds else None, "comparison" in rule.contexts, rule.wants_raw_name
-        )
+    for keywords, rule, value_kind, compares in rules.python_rules:
+        candidates = keywords.candidate_lines(raw, low, value_kind, compares, rule.wants_raw_name)
         if candidates is None or candidates:
             active.append(rule)
             whole_file = whole_file or candidates is None
@@ -145,15 +150,17 @@ def _python_findings(raw: bytes, low: bytes, rules: CompiledRules) -> Optional[l
     ]
 
 
-def _text_findings(text: str, raw: bytes, low: bytes, rules: CompiledRules, hash_comments_too: bool) -> list[Finding]:
+def _text_findings(raw: bytes, low: bytes, rules: CompiledRules, hash_comments_too: bool) -> list[Finding]:
     active = []
     for keywords, rule in rules.text_rules:
         lines = keywords.keyword_lines(raw, low)
         if lines is None or lines:
             active.append((rule, lines))
+    if not active:
+        return []  # most text files: no keyword at all, so not even decoded
     return [
         Finding("", h.line, h.column, h.rule_id, rules.messages[h.rule_id])
-        for h in text_hits(text, active, hash_comments_too)
+        for h in text_hits(raw.decode("utf-8", "replace"), active, hash_comments_too)
     ]
 
 
@@ -174,14 +181,12 @@ def scan_file(source: SourceFile, rules: CompiledRules) -> FileResult:
     has_comments = not source.display.endswith(".json")
     findings = _python_findings(raw, low, rules) if source.kind == "python" else None
     parsed = findings is not None
-    text = ""
     if findings is None:
-        text = raw.decode("utf-8", "replace")
-        findings = _text_findings(text, raw, low, rules, hash_comments_too=has_comments)
+        findings = _text_findings(raw, low, rules, hash_comments_too=has_comments)
     findings = [f for f in findings if f.rule_id not in exempt]
     suppressed: list[SuppressedFinding] = []
     if MARKER_BYTES in raw and has_comments:
-        comments = python_comments(raw) if parsed else hash_comments(text)
+        comments = python_comments(raw) if parsed else hash_comments(raw.decode("utf-8", "replace"))
         findings, suppressed = apply_suppressions(findings, comments, rules.known_ids)
     return FileResult(
         findings=[replace(f, path=source.display) for f in findings],

@@ -109,17 +109,18 @@ class KeywordFilter:
 
     def compile_patterns(self, value_kind: Optional[str]) -> None:
         """Compile the patterns :meth:`keyword_lines` and :meth:`candidate_lines` use."""
-        suffixes = [b""] + ([b"(?:" + _binding(value_kind) + b")"] if value_kind is not None else [])
         for words in (self.folded, self.exact):
-            for suffix in suffixes if words is not None else ():
-                _compiled(b"(?:" + words.encode() + b")" + suffix)
+            for kind in (None, value_kind) if words is not None else ():
+                _pattern(words, kind)
 
-    def _searches(self, raw: bytes, low: bytes, suffix: bytes) -> list[tuple[re.Pattern[bytes], bytes]]:
+    def _searches(self, raw: bytes, low: bytes, kind: Optional[str]) -> list[tuple[re.Pattern[bytes], bytes]]:
+        """The compiled searches worth running on this file: keywords alone (``kind`` None) or
+        followed by a binding to a literal of ``kind``, each with the text it runs on."""
         found = []
         if self.folded is not None and _may_contain(low, self.folded_words):
-            found.append((_compiled(b"(?:" + self.folded.encode() + b")" + suffix), low))
+            found.append((_pattern(self.folded, kind), low))
         if self.exact is not None and _may_contain(raw, self.exact_words):
-            found.append((_compiled(b"(?:" + self.exact.encode() + b")" + suffix), raw))
+            found.append((_pattern(self.exact, kind), raw))
         return found
 
     def keyword_lines(self, raw: bytes, low: bytes) -> Optional[list[int]]:
@@ -128,7 +129,7 @@ class KeywordFilter:
         every line: the rule has no keywords."""
         if self.matches_everything:
             return None
-        offsets = sorted(m.start() for rx, text in self._searches(raw, low, b"") for m in rx.finditer(text))
+        offsets = sorted(m.start() for rx, text in self._searches(raw, low, None) for m in rx.finditer(text))
         return _line_numbers(raw, offsets, skip_non_code=False)
 
     def candidate_lines(
@@ -148,15 +149,14 @@ class KeywordFilter:
             return None
         starts: list[int] = []
         if value_kind is not None:
-            for rx, text in self._searches(raw, low, b"(?:" + _binding(value_kind) + b")"):
+            for rx, text in self._searches(raw, low, value_kind):
                 starts.extend(at for at in _word_starts(rx, text, raw) if any(map(wants_name, _names_around(raw, at))))
         if comparison:
-            for rx, text in self._searches(raw, low, b""):
+            for rx, text in self._searches(raw, low, None):
                 starts.extend(at for at in _word_starts(rx, text, raw) if _compared(raw, at))
         return _line_numbers(raw, sorted(set(starts)))
 
 
-_CACHE: dict[bytes, re.Pattern[bytes]] = {}
 # Above this many words one regex pass beats a substring scan per word.
 _SUBSTRING_TESTS_MAX = 3
 
@@ -170,11 +170,12 @@ def _may_contain(text: bytes, words: tuple[bytes, ...]) -> bool:
     return len(words) > _SUBSTRING_TESTS_MAX or any(word in text for word in words)
 
 
-def _compiled(pattern: bytes) -> re.Pattern[bytes]:
-    # Each worker compiles a rule's few patterns once and keeps them for every file.
-    if pattern not in _CACHE:
-        _CACHE[pattern] = re.compile(pattern, re.MULTILINE)
-    return _CACHE[pattern]
+@lru_cache(maxsize=None)
+def _pattern(alternation: str, kind: Optional[str]) -> re.Pattern[bytes]:
+    """The keywords in ``alternation``, followed by a binding to a literal of ``kind`` unless
+    ``kind`` is None; compiled once per process and kept for every file."""
+    suffix = b"" if kind is None else b"(?:" + _binding(kind) + b")"
+    return re.compile(b"(?:" + alternation.encode() + b")" + suffix, re.MULTILINE)
 
 
 def _names_around(raw: bytes, at: int) -> tuple[str, str]:
