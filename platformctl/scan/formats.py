@@ -4,9 +4,9 @@ Text is one line per finding, ``path:line:col: RULE message``, the form editors 
 link. JSON is a list of findings with their rule's name and severity. Suppressed findings appear
 only in SARIF, with their reasons.
 
->>> from pathlib import Path
+>>> from platformctl import PROJECT_ROOT
 >>> from platformctl.scan.engine import scan
->>> render(scan([Path("platformctl/scan")]), "json")
+>>> render(scan([PROJECT_ROOT / "platformctl" / "scan"]), "json")
 '[]\\n'
 """
 

@@ -6,9 +6,9 @@ repository's root). Columns count Unicode code points (``columnKind``). Findings
 suppression accepted are included with a ``suppressions`` entry carrying its reason, so the
 reason travels with the report; they do not fail the scan.
 
->>> from pathlib import Path
+>>> from platformctl import PROJECT_ROOT
 >>> from platformctl.scan.engine import scan
->>> log = sarif_log(scan([Path("platformctl/scan")]))
+>>> log = sarif_log(scan([PROJECT_ROOT / "platformctl" / "scan"]))
 >>> log["version"], log["runs"][0]["tool"]["driver"]["rules"][0]["id"]
 ('2.1.0', 'UT001')
 """
