@@ -33,7 +33,7 @@ import pulumi_aws as aws
 from platformctl.defaults import PlatformDefaults
 
 from .context import TenantContext, child
-from .tenant_key import KEY_USE_ACTIONS, LOGS_KEY_ACTIONS, account_administers, account_root
+from .tenant_key import KEY_USE_ACTIONS, account_administers, account_root, log_groups_use_key
 
 SERVICE = "observability"
 
@@ -335,14 +335,7 @@ def platform_key_policy(platform: PlatformContext, region: str, key_user_role_ar
             "Resource": "*",
             "Condition": {"StringEquals": {"aws:SourceAccount": platform.account_id}},
         },
-        {
-            "Sid": "PlatformLogGroupsUseKey",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": list(LOGS_KEY_ACTIONS),
-            "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{platform.account_id}:log-group:{platform.log_group_prefix}/*"}},
-        },
+        log_groups_use_key("PlatformLogGroupsUseKey", region, platform.account_id, f"{platform.log_group_prefix}/*"),
     ]
     if key_user_role_arns:
         statements.insert(

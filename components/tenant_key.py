@@ -43,6 +43,20 @@ def account_administers(account_id: str) -> dict[str, object]:
     }
 
 
+
+def log_groups_use_key(sid: str, region: str, account_id: str, log_group_pattern: str) -> dict[str, object]:
+    """The key policy statement letting CloudWatch Logs of ``region`` encrypt the log groups
+    whose names match ``log_group_pattern`` (and no others) under the key."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": list(LOGS_KEY_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_pattern}"}},
+    }
+
+
 @dataclass(frozen=True)
 class TenantKeyArgs:
     settings: TenantSettings
@@ -69,14 +83,7 @@ def key_policy(settings: TenantSettings, account_id: str) -> str:
             "Resource": "*",
             "Condition": {"ArnLike": {"aws:PrincipalArn": tenant_role_arn_pattern(settings, account_id)}},
         },
-        {
-            "Sid": "TenantLogGroupsUseKey",
-            "Effect": "Allow",
-            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-            "Action": list(LOGS_KEY_ACTIONS),
-            "Resource": "*",
-            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:/ubertruck/{settings.prefix}*"}},
-        },
+        log_groups_use_key("TenantLogGroupsUseKey", region, account_id, f"/ubertruck/{settings.prefix}*"),
         {
             "Sid": "TenantMessagingUsesKey",
             "Effect": "Allow",

@@ -45,13 +45,18 @@ def test_options_only_answers_cors_preflights(acme_dev: Plan) -> None:
 
 def test_preflight_allows_only_configured_origins(acme_dev: Plan) -> None:
     cors = acme_dev.settings.technical("api", "cors")
-    (response,) = acme_dev.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
-    template = response.inputs["responseTemplates"]["application/json"]
-    assert json.dumps(cors["allow_origins"]) in template
-    headers = response.inputs["responseParameters"]
-    assert "method.response.header.Access-Control-Allow-Origin" not in headers, "never a static (wildcard) origin"
-    assert headers["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
-    assert headers["method.response.header.Access-Control-Max-Age"] == f"'{cors['max_age_seconds']}'"
+    responses = acme_dev.of_type("aws:apigateway/integrationResponse:IntegrationResponse")
+    # One preflight per path of the API.
+    assert len(responses) == len([m for m in acme_dev.of_type(METHOD) if m.inputs["httpMethod"] == "OPTIONS"])
+    for response in responses:
+        template = response.inputs["responseTemplates"]["application/json"]
+        assert json.dumps(cors["allow_origins"]) in template, response.name
+        headers = response.inputs["responseParameters"]
+        assert "method.response.header.Access-Control-Allow-Origin" not in headers, "never a static (wildcard) origin"
+        assert headers["method.response.header.Access-Control-Max-Age"] == f"'{cors['max_age_seconds']}'"
+    # The config path serves GET only, so its preflight allows exactly GET and OPTIONS.
+    config = acme_dev.named("aws:apigateway/integrationResponse:IntegrationResponse", "acme-dev-api-OPTIONS/config/{path+}-integration-response")
+    assert config.inputs["responseParameters"]["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
 
 
 def test_routes_are_lambda_proxy_integrations(acme_dev: Plan) -> None:
@@ -65,7 +70,8 @@ def test_routes_are_lambda_proxy_integrations(acme_dev: Plan) -> None:
 def test_every_api_permission_is_scoped_to_this_api(any_plan: Plan) -> None:
     execution_arn = any_plan.outputs["api_execution_arn"]
     permissions = [p for p in any_plan.under(COMPONENT) if p.type == PERMISSION]
-    assert len(permissions) == 2, "one route and the authorizer"
+    routes = [m for m in any_plan.of_type(METHOD) if m.inputs["httpMethod"] != "OPTIONS"]
+    assert len(permissions) == len(routes) + 1, "one per route and the authorizer"
     for permission in permissions:
         assert permission.inputs["principal"] == "apigateway.amazonaws.com"
         assert permission.inputs["sourceArn"].startswith(f"{execution_arn}/")

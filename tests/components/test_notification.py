@@ -9,27 +9,14 @@ import pytest
 from components.context import TenantContext
 from components.notification import UNWINDOWED_BATCH_LIMIT, checked_queue_settings, ses_grants
 from platformctl.errors import UserError
-from tests.components._business_fixtures import (
-    ACCOUNT,
-    ServiceFunctionContract,
-    assert_encrypted_with_tenant_key,
-    assert_role_allows_exactly,
-    plan_settings,
-    planned,
-    settings_for,
-    with_config,
-)
+from tests.components._service_checks import ServiceFunctionContract, assert_encrypted_with_tenant_key, assert_role_allows_exactly
+from tests.components.conftest import ACCOUNT, PlanStore, settings_for, with_config
 
 COMPONENT = "ubertruck:notification:NotificationService"
 
 
 class TestNotificationFunction(ServiceFunctionContract):
     service, function, component = "notification", "consumer", COMPONENT
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return planned("acme", "dev")
 
 
 def _queue_arn(plan, suffix: str = "") -> str:
@@ -111,17 +98,19 @@ def test_event_source_mapping_reports_batch_item_failures_with_configured_batchi
     assert mapping["scalingConfig"] == {"maximumConcurrency": settings["max_concurrency"]}
 
 
-def test_queue_and_mapping_follow_a_config_change_with_no_code_change():
+def test_queue_and_mapping_follow_a_config_change_with_no_code_change(plans: PlanStore):
     settings = settings_for("globex", "dev")
     defaults = settings.technical("notification", "queue")
     # Each value moved off its default (a larger batch needs a batching window, fewer pollers).
     tuned_values = {key: int(defaults[key]) + 1 for key in ("batch_size", "max_batching_window_seconds", "max_receive_count", "visibility_timeout_seconds")}
     tuned_values["max_concurrency"] = int(defaults["max_concurrency"]) - 1
 
-    def change(config):
-        config["services"]["notification"]["technical"]["queue"].update(tuned_values)
+    def change(tenant):
+        # Only the registry file changes: globex's own config tree gains the tuned queue.
+        services = tenant.setdefault("config", {}).setdefault("services", {})
+        services.setdefault("notification", {}).setdefault("technical", {})["queue"] = tuned_values
 
-    tuned = plan_settings(with_config(settings, change))
+    tuned = plans.with_registry_change("globex-dev", "globex", change)
     mapping = tuned.by_name(f"{tuned.prefix}-notification-consumer-queue").inputs
     assert mapping["batchSize"] == tuned_values["batch_size"]
     assert mapping["maximumBatchingWindowInSeconds"] == tuned_values["max_batching_window_seconds"]

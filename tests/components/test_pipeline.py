@@ -9,9 +9,11 @@ import pytest
 import yaml
 
 from components.pipeline import TenantStack, health_alarms
+from platformctl import PROJECT_ROOT
 from platformctl.defaults import load_defaults
+from platformctl.engine.runner import stack_config
 
-from ._shared_fixtures import PIPELINE_CONFIG, StackPlan, plan_shared, policy_of
+from .conftest import Plan, policy_of
 
 PIPELINE = "ubertruck:pipeline:DeploymentPipeline"
 PROJECT = "aws:codebuild/project:Project"
@@ -19,31 +21,35 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 BUCKET = "ubertruck-{env}-artifacts-123456789012-ap-south-1"
 
 
-@pytest.fixture(scope="module")
-def dev() -> StackPlan:
-    return plan_shared("dev")
+#: The dev shared stack's config (``Pulumi.dev.yaml``), which the pipeline reads.
+PIPELINE_CONFIG = stack_config(PROJECT_ROOT, "dev")
 
 
 @pytest.fixture(scope="module")
-def prod() -> StackPlan:
-    return plan_shared("prod")
+def dev(shared_dev: Plan) -> Plan:
+    return shared_dev
 
 
-def _bucket_part(plan: StackPlan, type_: str, env: str, suffix: str) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def prod(shared_prod: Plan) -> Plan:
+    return shared_prod
+
+
+def _bucket_part(plan: Plan, type_: str, env: str, suffix: str) -> dict[str, Any]:
     return plan.named(type_, f"{BUCKET.format(env=env)}-{suffix}").inputs
 
 
-def _pipeline(plan: StackPlan) -> dict[str, Any]:
+def _pipeline(plan: Plan) -> dict[str, Any]:
     (pipeline,) = plan.of_type("aws:codepipeline/pipeline:Pipeline")
     return pipeline.inputs
 
 
-def _stage(plan: StackPlan, name: str) -> dict[str, Any]:
+def _stage(plan: Plan, name: str) -> dict[str, Any]:
     (stage,) = [s for s in _pipeline(plan)["stages"] if s["name"] == name]
     return stage
 
 
-def _buildspec(plan: StackPlan, project: str) -> dict[str, Any]:
+def _buildspec(plan: Plan, project: str) -> dict[str, Any]:
     return yaml.safe_load(plan.named(PROJECT, project).inputs["source"]["buildspec"])
 
 
@@ -54,7 +60,7 @@ def _commands(spec: dict[str, Any]) -> list[str]:
 # --------------------------------------------------------------------------- artifact bucket
 
 
-def test_artifact_bucket_is_versioned_and_encrypted_with_the_platform_key(dev: StackPlan) -> None:
+def test_artifact_bucket_is_versioned_and_encrypted_with_the_platform_key(dev: Plan) -> None:
     assert _bucket_part(dev, "aws:s3/bucketVersioning:BucketVersioning", "dev", "versioning")["versioningConfiguration"] == {"status": "Enabled"}
     (rule,) = _bucket_part(dev, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "dev", "encryption")["rules"]
     default = rule["applyServerSideEncryptionByDefault"]
@@ -65,12 +71,12 @@ def test_artifact_bucket_is_versioned_and_encrypted_with_the_platform_key(dev: S
     assert encryption.property_dependencies["rules"] == [key.urn]
 
 
-def test_artifact_bucket_blocks_public_access(dev: StackPlan) -> None:
+def test_artifact_bucket_blocks_public_access(dev: Plan) -> None:
     block = _bucket_part(dev, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "dev", "public-access")
     assert all(block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
 
 
-def test_artifact_bucket_policy_denies_requests_without_tls(dev: StackPlan) -> None:
+def test_artifact_bucket_policy_denies_requests_without_tls(dev: Plan) -> None:
     policy = json.loads(_bucket_part(dev, "aws:s3/bucketPolicy:BucketPolicy", "dev", "policy")["policy"])
     (deny,) = policy["Statement"]
     arn = f"arn:aws:s3:::{BUCKET.format(env='dev')}"
@@ -79,7 +85,7 @@ def test_artifact_bucket_policy_denies_requests_without_tls(dev: StackPlan) -> N
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_artifacts_expire_after_the_configured_retention(dev: StackPlan) -> None:
+def test_artifacts_expire_after_the_configured_retention(dev: Plan) -> None:
     days = load_defaults().shared.artifact_retention_days
     (rule,) = _bucket_part(dev, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "dev", "lifecycle")["rules"]
     assert rule["status"] == "Enabled"
@@ -90,7 +96,7 @@ def test_artifacts_expire_after_the_configured_retention(dev: StackPlan) -> None
 # --------------------------------------------------------------------------- build projects
 
 
-def test_build_projects_use_the_configured_environment(dev: StackPlan) -> None:
+def test_build_projects_use_the_configured_environment(dev: Plan) -> None:
     settings = load_defaults().pipeline
     projects = {r.name: r.inputs for r in dev.under(PIPELINE) if r.type == PROJECT}
     assert set(projects) == {"ubertruck-dev-validate", "ubertruck-dev-test", "ubertruck-dev-deploy-shared", "ubertruck-dev-deploy-tenants"}
@@ -106,18 +112,18 @@ def test_build_projects_use_the_configured_environment(dev: StackPlan) -> None:
     assert key_arn.inputs["enableKeyRotation"] is True
 
 
-def test_validate_runs_scan_registry_validation_and_offline_plan(dev: StackPlan) -> None:
+def test_validate_runs_scan_registry_validation_and_offline_plan(dev: Plan) -> None:
     commands = _commands(_buildspec(dev, "ubertruck-dev-validate"))
     assert ".venv/bin/python -m platformctl scan ." in commands
     assert ".venv/bin/python -m platformctl tenants validate" in commands
     assert "make plan" in commands
 
 
-def test_test_stage_runs_the_test_suite(dev: StackPlan) -> None:
+def test_test_stage_runs_the_test_suite(dev: Plan) -> None:
     assert "make test" in _commands(_buildspec(dev, "ubertruck-dev-test"))
 
 
-def test_deploy_brings_up_the_shared_stack_then_each_tenant_stack(dev: StackPlan) -> None:
+def test_deploy_brings_up_the_shared_stack_then_each_tenant_stack(dev: Plan) -> None:
     shared = _commands(_buildspec(dev, "ubertruck-dev-deploy-shared"))
     assert [c for c in shared if c.startswith("pulumi up")] == ["pulumi up --stack dev --yes"]
     tenants = _commands(_buildspec(dev, "ubertruck-dev-deploy-tenants"))
@@ -130,7 +136,7 @@ def test_deploy_brings_up_the_shared_stack_then_each_tenant_stack(dev: StackPlan
     assert variables["PULUMI_VERSION"] == load_defaults().pipeline.pulumi_version
 
 
-def test_prod_deploys_only_prod_tenant_stacks(prod: StackPlan) -> None:
+def test_prod_deploys_only_prod_tenant_stacks(prod: Plan) -> None:
     tenants = _commands(_buildspec(prod, "ubertruck-prod-deploy-tenants"))
     assert [c for c in tenants if c.startswith("pulumi up")] == ["pulumi up --stack acme-prod --yes", "pulumi up --stack globex-prod --yes"]
 
@@ -138,7 +144,7 @@ def test_prod_deploys_only_prod_tenant_stacks(prod: StackPlan) -> None:
 # --------------------------------------------------------------------------- pipeline
 
 
-def test_pipeline_stages_follow_the_seed(dev: StackPlan, prod: StackPlan) -> None:
+def test_pipeline_stages_follow_the_seed(dev: Plan, prod: Plan) -> None:
     assert [s["name"] for s in _pipeline(dev)["stages"]] == ["Source", "Validate", "Test", "Deploy-dev"]
     assert [s["name"] for s in _pipeline(prod)["stages"]] == ["Source", "Validate", "Test", "Approve", "Deploy-prod"]
     (approve,) = _stage(prod, "Approve")["actions"]
@@ -146,7 +152,7 @@ def test_pipeline_stages_follow_the_seed(dev: StackPlan, prod: StackPlan) -> Non
     assert approve["configuration"]["NotificationArn"] == prod.outputs["alarm_topic_arn"]
 
 
-def test_source_comes_from_stack_config(dev: StackPlan) -> None:
+def test_source_comes_from_stack_config(dev: Plan) -> None:
     (source,) = _stage(dev, "Source")["actions"]
     assert source["configuration"] == {
         "ConnectionArn": PIPELINE_CONFIG["ubertruck:sourceConnectionArn"],
@@ -155,7 +161,7 @@ def test_source_comes_from_stack_config(dev: StackPlan) -> None:
     }
 
 
-def test_deploy_rolls_back_on_failure_and_on_tenant_alarms(prod: StackPlan) -> None:
+def test_deploy_rolls_back_on_failure_and_on_tenant_alarms(prod: Plan) -> None:
     stage = _stage(prod, "Deploy-prod")
     assert [a["name"] for a in sorted(stage["actions"], key=lambda a: a["runOrder"])] == ["deploy-shared", "deploy-tenants"]
     assert stage["onFailure"]["result"] == "ROLLBACK"
@@ -168,7 +174,7 @@ def test_deploy_rolls_back_on_failure_and_on_tenant_alarms(prod: StackPlan) -> N
     assert {r["ruleTypeId"]["provider"] for r in condition["rules"]} == {"CloudWatchAlarm"}
 
 
-def test_artifact_store_is_the_bucket_under_the_platform_key(dev: StackPlan) -> None:
+def test_artifact_store_is_the_bucket_under_the_platform_key(dev: Plan) -> None:
     (store,) = _pipeline(dev)["artifactStores"]
     assert store["location"] == BUCKET.format(env="dev")
     assert store["encryptionKey"]["type"] == "KMS"
@@ -187,11 +193,11 @@ def test_health_alarms_group_by_region() -> None:
 # --------------------------------------------------------------------------- IAM
 
 
-def _statements(plan: StackPlan, role: str) -> list[dict[str, Any]]:
+def _statements(plan: Plan, role: str) -> list[dict[str, Any]]:
     return policy_of(plan.named(ROLE_POLICY, f"{role}-policy"))["Statement"]
 
 
-def test_no_pipeline_role_grants_a_wildcard_resource(dev: StackPlan) -> None:
+def test_no_pipeline_role_grants_a_wildcard_resource(dev: Plan) -> None:
     policies = [r for r in dev.under(PIPELINE) if r.type == ROLE_POLICY]
     assert len(policies) == 3
     for policy in policies:
@@ -199,7 +205,7 @@ def test_no_pipeline_role_grants_a_wildcard_resource(dev: StackPlan) -> None:
             assert "*" not in statement["Resource"], (policy.name, statement["Action"])
 
 
-def test_check_builds_reach_only_bucket_key_and_logs(dev: StackPlan) -> None:
+def test_check_builds_reach_only_bucket_key_and_logs(dev: Plan) -> None:
     resources = {r for s in _statements(dev, "ubertruck-dev-pipeline-checks") for r in s["Resource"]}
     bucket = f"arn:aws:s3:::{BUCKET.format(env='dev')}"
     key = next(r for r in resources if r.startswith("arn:aws:kms:"))
@@ -214,12 +220,12 @@ def test_check_builds_reach_only_bucket_key_and_logs(dev: StackPlan) -> None:
     assert "sts:AssumeRole" not in actions
 
 
-def test_deploy_builds_may_only_assume_the_deploy_role(dev: StackPlan) -> None:
+def test_deploy_builds_may_only_assume_the_deploy_role(dev: Plan) -> None:
     (assume,) = [s for s in _statements(dev, "ubertruck-dev-pipeline-deploy") if "sts:AssumeRole" in s["Action"]]
     assert assume["Resource"] == [PIPELINE_CONFIG["ubertruck:deployRoleArn"]]
 
 
-def test_pipeline_role_starts_only_its_own_projects(dev: StackPlan) -> None:
+def test_pipeline_role_starts_only_its_own_projects(dev: Plan) -> None:
     statements = _statements(dev, "ubertruck-dev-pipeline")
     (builds,) = [s for s in statements if "codebuild:StartBuild" in s["Action"]]
     assert sorted(builds["Resource"]) == sorted(
@@ -231,7 +237,7 @@ def test_pipeline_role_starts_only_its_own_projects(dev: StackPlan) -> None:
     assert "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:initech-dev-latency-high" in alarms["Resource"]
 
 
-def test_roles_trust_only_their_service_in_this_account(dev: StackPlan) -> None:
+def test_roles_trust_only_their_service_in_this_account(dev: Plan) -> None:
     trust = {
         "ubertruck-dev-pipeline-checks": "codebuild.amazonaws.com",
         "ubertruck-dev-pipeline-deploy": "codebuild.amazonaws.com",
@@ -243,7 +249,7 @@ def test_roles_trust_only_their_service_in_this_account(dev: StackPlan) -> None:
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
 
 
-def test_pipeline_roles_are_the_platform_key_users(dev: StackPlan) -> None:
+def test_pipeline_roles_are_the_platform_key_users(dev: Plan) -> None:
     key = dev.named("aws:kms/key:Key", "ubertruck-dev-platform")
     (users,) = [s for s in policy_of(key)["Statement"] if s["Sid"] == "PlatformRolesUseKey"]
     roles = {r.inputs["name"] for r in dev.under(PIPELINE) if r.type == "aws:iam/role:Role"}
@@ -251,7 +257,7 @@ def test_pipeline_roles_are_the_platform_key_users(dev: StackPlan) -> None:
     assert set(users["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == expected
 
 
-def test_every_taggable_pipeline_resource_is_tagged(dev: StackPlan) -> None:
+def test_every_taggable_pipeline_resource_is_tagged(dev: Plan) -> None:
     taggable = ("aws:s3/bucket:Bucket", PROJECT, "aws:iam/role:Role", "aws:codepipeline/pipeline:Pipeline", "aws:cloudwatch/logGroup:LogGroup")
     for resource in (r for r in dev.under(PIPELINE) if r.type in taggable):
         assert resource.inputs["tags"] == {"environment": "dev", "platform": "ubertruck"}, resource.name

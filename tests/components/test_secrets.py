@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from tests.components.conftest import Plan
+import pytest
+
+from platformctl.errors import UserError
+from tests.components.conftest import Plan, PlanStore
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -64,6 +67,11 @@ def test_published_resources_map_registry_keys_to_arns(acme_dev: Plan) -> None:
     assert set(acme_dev.outputs["secret_arns"]) == {"payment_provider_api_key"}
 
 
+# The real program refuses a tenant without secrets: the payment service needs the provider key
+# secret its config names (``components.payment.provider_secret_arn``), so the secrets service's
+# no-secrets branch is never planned. Strict: the day the program plans such a tenant, this
+# check runs as written again.
+@pytest.mark.xfail(raises=UserError, strict=True, reason="the payment service requires the provider key secret")
 def test_tenant_without_secrets_gets_no_rotation_machinery(secretless_dev: Plan) -> None:
     inside = {r.type for r in secretless_dev.under(COMPONENT)}
     assert SECRET not in inside
@@ -71,3 +79,8 @@ def test_tenant_without_secrets_gets_no_rotation_machinery(secretless_dev: Plan)
     assert "aws:lambda/function:Function" not in inside
     assert "aws:iam/role:Role" not in inside
     assert secretless_dev.outputs["secret_arns"] == {}
+
+
+def test_tenant_without_secrets_is_refused_naming_the_missing_entry(plans: PlanStore) -> None:
+    with pytest.raises(UserError, match=r"tenants/globex\.yaml: secrets: no 'payment_provider_api_key' entry"):
+        plans.with_registry_change("globex-dev", "globex", lambda tenant: tenant.pop("secrets"))
