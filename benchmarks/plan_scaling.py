@@ -2,8 +2,8 @@
 
 For each registry size, in the same run and with the same two worker processes:
 
-* **floor** — the same program, every stack, under the SDK's bare ``MockMonitor``: no capture,
-  no policy packs, no cache, no report;
+* **floor** — the same program, every stack, through the same planner and worker processes but
+  under the SDK's bare ``MockMonitor``: no capture, no policy packs, no cache, no report;
 * **engine** — ``Planner`` with capture and the JSON report (policy gate off), no cache:
   what issue 2's "overhead at most 1.3x the floor" is about;
 * **gate** — the full ``platformctl plan`` path: capture, both policy packs, cache writes.
@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import resource
 import shutil
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,10 +35,9 @@ from benchmarks.readme import write_section  # noqa: E402
 from platformctl import PROJECT_ROOT  # noqa: E402
 from platformctl.defaults import load_defaults  # noqa: E402
 from platformctl.engine import report  # noqa: E402
-from platformctl.engine.plan import Planner, PlanSettings, _Job  # noqa: E402
-from platformctl.engine.runner import run_stack  # noqa: E402
+from platformctl.engine.plan import Planner, PlanSettings  # noqa: E402
 from platformctl.registry import load_registry  # noqa: E402
-from platformctl.stacks import StackRef, all_stacks  # noqa: E402
+from platformctl.stacks import all_stacks  # noqa: E402
 
 WORKERS = 2
 
@@ -52,16 +49,6 @@ def synthetic_registry(directory: Path, count: int) -> None:
         tenant_id = f"synth{i:04d}"
         text = template.replace("id: globex", f"id: {tenant_id}").replace("globex/", f"{tenant_id}/")
         (directory / f"{tenant_id}.yaml").write_text(text)
-
-
-def _floor_job(job: _Job) -> int:
-    run_stack(job.ref.name, job.project, job.account_id, job.default_region, job.stack_outputs, job.organization, config=job.config, capture=False)
-    return 1
-
-
-def _warm() -> None:
-    import components.shared  # noqa: F401
-    import components.tenant  # noqa: F401
 
 
 def _cpu_seconds() -> float:
@@ -92,16 +79,11 @@ def run_size(count: int, cache_dir: Path) -> dict[str, object]:
         tenants = load_registry([registry]).tenants
         stacks = all_stacks(tenants, defaults.platform.environments, only_envs=["dev"])
         engine = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, use_cache=False, policy=False), tenants)
-        # Shared outputs for the floor's stack references (not timed).
-        shared_ref = StackRef("dev", "dev")
-        shared = run_stack("dev", engine.project, defaults.offline.account_id, "ap-south-1", {}, engine.organization, config=engine._job(shared_ref, {}).config)
-        outputs = {f"{engine.organization}/{engine.project}/dev": shared.outputs}
-        jobs = [engine._job(ref, {} if ref.tenant_id is None else outputs) for ref in stacks]
+        # The floor goes through the very same planner (same processes, same order) with capture off.
+        bare = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, use_cache=False, policy=False, capture=False), tenants)
 
         def floor() -> None:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(WORKERS, len(jobs)), mp_context=context, initializer=_warm) as pool:
-                assert sum(pool.map(_floor_job, jobs)) == len(jobs)
+            bare.plan(stacks)
 
         def capture() -> None:
             planned = engine.plan(stacks)

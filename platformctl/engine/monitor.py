@@ -150,3 +150,18 @@ def _plain_option(value: Any) -> Any:  # noqa: ANN401
     if hasattr(value, "DESCRIPTOR"):
         return json_format.MessageToDict(value, preserving_proto_field_name=True)
     return value
+
+
+class OutputsOnlyMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's bare MockMonitor plus the root stack's outputs: the benchmarks' floor."""
+
+    def __init__(self, mocks: PlanMocks) -> None:
+        super().__init__(mocks)
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802, ANN401
+        if request.urn.split("::")[2] == ROOT_STACK_TYPE:
+            from pulumi.runtime import rpc
+
+            self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)

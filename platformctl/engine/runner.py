@@ -24,7 +24,7 @@ from .. import PROJECT_ROOT
 from ..errors import UserError
 from ..safe_yaml import load_file
 from .capture import CapturedResource
-from .monitor import CaptureMonitor, PlanMocks
+from .monitor import CaptureMonitor, OutputsOnlyMonitor, PlanMocks
 
 PROGRAM = PROJECT_ROOT / "__main__.py"
 
@@ -86,13 +86,14 @@ def run_stack(
 ) -> StackRun:
     """Run ``program`` (default: the project's ``__main__.py``) as stack ``stack`` and capture it.
 
-    ``capture=False`` runs the same program under the SDK's bare ``MockMonitor`` and records
-    nothing: the floor the benchmarks compare the engine against.
+    ``capture=False`` runs the same program under the SDK's bare ``MockMonitor``, keeping only
+    the stack's outputs (tenant stacks read the shared stack's): the floor the benchmarks
+    compare the engine against.
     """
 
     def body() -> StackRun:
         mocks = PlanMocks(account_id, default_region, stack_outputs)
-        monitor = CaptureMonitor(mocks) if capture else pulumi_mocks.MockMonitor(mocks)
+        monitor = CaptureMonitor(mocks) if capture else OutputsOnlyMonitor(mocks)
         log = _ProgramLog()
         logger = logging.getLogger(f"platformctl.offline.{stack}")
         logger.propagate = False
@@ -120,7 +121,7 @@ def run_stack(
         if log.errors:
             raise ProgramError(stack, log.errors[-1])
         if not isinstance(monitor, CaptureMonitor):
-            return StackRun(stack=stack, resources=[])
+            return StackRun(stack=stack, resources=[], outputs=monitor.stack_outputs)
         return StackRun(stack=stack, resources=monitor.captured, outputs=monitor.stack_outputs)
 
     return contextvars.Context().run(body)
