@@ -35,7 +35,7 @@ def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[
     for route in (
         Route("POST", "/bookings/quote", "booking:quote", service.quote),
         Route("POST", "/bookings", "booking:create", service.create),
-        Route("GET", "/bookings", "booking:read", service.list),
+        Route("GET", "/bookings", "booking:read", service.list_bookings),
         Route("GET", "/bookings/<booking_id>", "booking:read", service.get),
         Route("POST", "/bookings/<booking_id>/cancel", "booking:cancel", service.cancel),
     ):

@@ -1,14 +1,15 @@
 """Bookings in the tenant's bookings table: item layout and the reads and writes on it.
 
-Three items per booking, written and updated together in one transaction:
+Three items per booking:
 
     pk                    sk                              holds
     BOOKING#<id>          DETAILS                         the whole booking
     OWNER#<user id>       <created_at>#<id>               a summary, for "my bookings"
     TENANT#<tenant id>    <created_at>#<id>               a summary, for the tenant-wide list
 
-Get is one GetItem on the details item; both lists are one Query on their partition, newest
-first. Every item carries ``expires_at`` (TTL) from the tenant's data retention. The table
+Create writes the details item, then the summaries (see ``BookingRepository.create``); a status
+change updates all three in one transaction. Get is one GetItem on the details item; both lists
+are one Query on their partition, newest first. Every item carries ``expires_at`` (TTL) from the tenant's data retention. The table
 belongs to one tenant already; the tenant id in the partition and on each item is a second
 guard, checked on every read.
 
@@ -30,6 +31,7 @@ from common.pagination import decode_cursor, encode_cursor
 DETAILS = "DETAILS"
 SUMMARY_FIELDS = ("booking_id", "status", "created_at", "pickup_at", "total_minor", "currency", "user_id")
 _TRANSACTION_CANCELLED = "TransactionCanceledException"
+_CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 def booking_key(booking_id: str) -> dict[str, str]:
@@ -64,26 +66,35 @@ class BookingRepository:
         self._table = table
 
     def create(self, booking: Mapping[str, Any]) -> dict[str, Any]:
-        """Store ``booking`` unless its id exists; return what is stored under the id."""
-        summary = _summary(booking)
-        index_keys = [owner_partition(booking["user_id"]), tenant_partition(booking["tenant_id"])]
-        items = [{**booking, **booking_key(booking["booking_id"])}] + [
-            {**summary, "pk": partition, "sk": index_sort_key(booking["created_at"], booking["booking_id"])} for partition in index_keys
-        ]
+        """Store ``booking`` unless its id exists; return what is stored under the id.
+
+        The details item is written first, conditionally; the two summaries follow, each only if
+        missing. A create interrupted between the writes is completed by its retry (the same
+        Idempotency-Key gives the same booking id), which finds the details and adds whatever
+        summary is missing. Summaries are never overwritten here, so a retry cannot undo a
+        status change made in between.
+        """
         try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self._table, "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}} for item in items
-                ]
+            self._client.put_item(
+                TableName=self._table, Item=to_item({**booking, **booking_key(booking["booking_id"])}), ConditionExpression="attribute_not_exists(pk)"
             )
+            stored = dict(booking)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != _TRANSACTION_CANCELLED:
+            if exc.response["Error"]["Code"] != _CONDITION_FAILED:
                 raise
             existing = self.get(booking["booking_id"])
             if existing is None:
                 raise
-            return existing
-        return dict(booking)
+            stored = existing
+        summary = _summary(stored)
+        for partition in (owner_partition(stored["user_id"]), tenant_partition(stored["tenant_id"])):
+            item = {**summary, "pk": partition, "sk": index_sort_key(stored["created_at"], stored["booking_id"])}
+            try:
+                self._client.put_item(TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != _CONDITION_FAILED:
+                    raise
+        return stored
 
     def get(self, booking_id: str) -> dict[str, Any] | None:
         """The booking ``booking_id``, or ``None``."""

@@ -108,7 +108,7 @@ class BookingService:
         """``GET /bookings/{booking_id}``."""
         return booking_view(self._visible_booking(scope, booking_id)), 200
 
-    def list(self, scope: Scope) -> Answer:
+    def list_bookings(self, scope: Scope) -> Answer:
         """``GET /bookings?scope=mine|tenant&limit=&cursor=``: newest first, one page."""
         query = query_parameters(scope.event)
         rules = scope.config.business.business_rules

@@ -219,11 +219,12 @@ class ConfigurationClient(Generic[ServiceT]):
         except ValidationError:
             return None
 
-    def clear_cache(self) -> None:
-        """Forget every cached value and re-read the fallback file (as after a cold start)."""
+    def clear_cache(self, *, reload_fallback: bool = True) -> None:
+        """Forget every cached value and, unless told not to, re-read the fallback file."""
         self.provider.clear_cache()
         self._loaded.clear()
-        self._fallback = self._load_fallback()
+        if reload_fallback:
+            self._fallback = self._load_fallback()
 
     # --- loading ---------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ entries are redacted (see ``configuration.namespace_reader``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from common.api import ApiFunction, Route
 from common.environment import FunctionEnvironment
@@ -24,6 +24,7 @@ from .namespace_reader import NamespaceReader
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 ROUTE_PREFIX = "/config/"
+PATH_PARAMETER = "path"
 
 
 class ConfigReadApi:
@@ -35,10 +36,22 @@ class ConfigReadApi:
         self._reader = NamespaceReader(provider, function.env.config_root)
 
     def read(self, scope: RequestScope[ConfigurationConfig]) -> tuple[dict[str, Any], int]:
-        path = str(scope.event.get("path", ""))[len(ROUTE_PREFIX) :]
+        path = requested_path(scope.event)
         scope.resource_id = path
         listing = self._reader.read(path, max_age=scope.config.technical.cache.max_age_seconds)
         return listing.as_dict(), 200
+
+
+def requested_path(event: Mapping[str, Any]) -> str:
+    """The ``{path+}`` of ``/config/{path+}``: the path parameter, else the request path after the prefix.
+
+    The path parameter is preferred: the request path also carries any custom-domain base path.
+    """
+    parameters = event.get("pathParameters") or {}
+    if isinstance(parameters.get(PATH_PARAMETER), str):
+        return str(parameters[PATH_PARAMETER])
+    path = str(event.get("path", ""))
+    return path[len(ROUTE_PREFIX) :] if path.startswith(ROUTE_PREFIX) else ""
 
 
 def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[ConfigurationConfig]:

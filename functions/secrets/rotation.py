@@ -124,8 +124,11 @@ class SecretRotation:
         return "tested"
 
     def _finish(self, arn: str, token: str, versions: Mapping[str, list[str]]) -> str:
+        move: dict[str, str] = {"SecretId": arn, "VersionStage": CURRENT, "MoveToVersionId": token}
         current_version = next((version for version, stages in versions.items() if CURRENT in stages), None)
-        self._client.update_secret_version_stage(SecretId=arn, VersionStage=CURRENT, MoveToVersionId=token, RemoveFromVersionId=current_version)
+        if current_version is not None:
+            move["RemoveFromVersionId"] = current_version
+        self._client.update_secret_version_stage(**move)
         return "finished"
 
     def _value(self, arn: str, *, stage: str, version: str | None = None) -> str | None:

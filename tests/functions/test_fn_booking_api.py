@@ -235,6 +235,30 @@ def test_retry_after_a_half_finished_create_lands_on_the_same_booking(booking: A
     assert [e["data"]["booking_id"] for e in events()] == [response_json(retried)["booking_id"]]
 
 
+def test_retry_completes_a_create_interrupted_between_its_writes(booking: ApiFunction[Any], acme: Tenant) -> None:
+    dynamodb = booking.aws.client("dynamodb")
+    puts: list[str] = []
+
+    def fail_first_summary(params: dict[str, Any], **_: Any) -> None:  # noqa: ANN401
+        if params.get("TableName") == acme.resources["booking"]["bookings_table"]:
+            puts.append(params["Item"]["pk"]["S"])
+            if len(puts) == 2:  # the details item went in; the first summary does not
+                from botocore.exceptions import EndpointConnectionError
+
+                raise EndpointConnectionError(endpoint_url="https://dynamodb.unreachable.example")
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb.PutItem", fail_first_summary)
+    body = shipment()
+    assert create(booking, "key-half", body=body)["statusCode"] == 500
+    assert sorted(item["pk"].split("#")[0] for item in table(acme, "bookings")) == ["BOOKING"]
+    dynamodb.meta.events.unregister("before-parameter-build.dynamodb.PutItem", fail_first_summary)
+    retried = create(booking, "key-half", body=body)
+    assert retried["statusCode"] == 201
+    assert sorted(item["pk"].split("#")[0] for item in table(acme, "bookings")) == ["BOOKING", "OWNER", "TENANT"]
+    listed = response_json(send(booking, "GET", "/bookings"))["items"]
+    assert [item["booking_id"] for item in listed] == [response_json(retried)["booking_id"]]
+
+
 @pytest.mark.parametrize(("headers", "detail"), [({}, "Idempotency-Key"), ({"Idempotency-Key": "has space"}, "Idempotency-Key")], ids=["missing", "invalid"])
 def test_create_needs_a_valid_idempotency_key(booking: ApiFunction[Any], acme: Tenant, headers: dict[str, str], detail: str) -> None:
     response = send(booking, "POST", "/bookings", body=shipment(), headers=headers)

@@ -87,20 +87,22 @@ def audit(tenant: Tenant) -> list[dict[str, Any]]:
 
 
 def test_full_rotation_of_a_json_api_key(rotator: FunctionRuntime[Any], acme: Tenant) -> None:
-    arn, token = make_secret(acme, json.dumps({"api_key": "old-key", "account": "acme-001"}), profile="api_key")
+    rules = GENERATION["profiles"]["api_key"]
+    field, old_value = rules["field"], f"old-{uuid.uuid4().hex}"
+    arn, token = make_secret(acme, json.dumps({field: old_value, "account": "acme-001"}), profile="api_key")
     assert rotate(rotator, arn, token) == ["created", "nothing to push", "tested", "finished"]
     rotated = json.loads(current(arn))
-    rules = GENERATION["profiles"]["api_key"]
+    new_value = rotated[field]
     assert rotated["account"] == "acme-001"
-    assert rotated["api_key"] != "old-key"
-    assert len(rotated["api_key"]) == rules["length"]
-    assert not any(ch in string.punctuation for ch in rotated["api_key"])
+    assert new_value != old_value
+    assert len(new_value) == rules["length"]
+    assert not any(ch in string.punctuation for ch in new_value)
     versions = client().describe_secret(SecretId=arn)["VersionIdsToStages"]
     assert "AWSCURRENT" in versions[token]
     records = audit(acme)
     assert [(r["action"], r["outcome"]) for r in records] == [(f"secrets:{name}", "success") for name in STEPS]
     assert all(r["resource_id"] == arn and r["user_id"] == "secretsmanager.amazonaws.com" for r in records)
-    assert all("old-key" not in json.dumps(r) and rotated["api_key"] not in json.dumps(r) for r in records)
+    assert all(old_value not in json.dumps(r) and new_value not in json.dumps(r) for r in records)
 
 
 def test_untagged_profile_uses_the_default_and_replaces_plain_text_whole(rotator: FunctionRuntime[Any], acme: Tenant) -> None:
