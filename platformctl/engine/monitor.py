@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import threading
 from typing import Any
 
 from google.protobuf import json_format
@@ -24,7 +25,17 @@ class PlanMocks(pulumi_mocks.Mocks):
         self.default_region = default_region
         self.stack_outputs = stack_outputs
         self.provider_regions: dict[str, str] = {}
-        self.current_urn = ""
+        # The SDK registers resources from several executor threads at once; each thread's
+        # registration seeds its own fabricated ids, so ids do not depend on scheduling.
+        self._registering = threading.local()
+
+    @property
+    def current_urn(self) -> str:
+        return getattr(self._registering, "urn", "")
+
+    @current_urn.setter
+    def current_urn(self, urn: str) -> None:
+        self._registering.urn = urn
 
     def region_of(self, provider_ref: str) -> str:
         return self.provider_regions.get(provider_ref, self.default_region)
