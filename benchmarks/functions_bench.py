@@ -147,9 +147,11 @@ def section(config: dict[str, float], create: dict[str, float], imports: dict[st
     lines += [
         "",
         "Booking create covers, per request: tenant check, config from cache, role check, validation, pricing, the idempotency",
-        "record (put + update), a three-item DynamoDB transaction, an SNS publish and the audit put — all served by moto,",
-        "which is most of the time. Import times include Powertools, boto3 and pydantic; the first request then adds the",
-        "config reads (three trees) and client creation.",
+        "record (put + update), three conditional puts (details and two list summaries), an SNS publish and the audit put,",
+        "all served by moto, which is most of the time (the slowest requests coincide with other load on the machine).",
+        "Import times include Powertools (with the X-Ray SDK), boto3, pydantic and building the function (its SSM client);",
+        "the first request then adds the config reads (three trees) and the other clients. Cold/floor compares one tree read",
+        "through the client (Powertools fetch, JSON decode, pydantic validation, digest) with the bare paginated SSM call.",
         "",
     ]
     return "\n".join(lines)
