@@ -322,8 +322,8 @@ def test_get_returns_the_payment_and_its_refunds(payment: ApiFunction[Any]) -> N
 
 def test_another_users_payment_looks_exactly_like_a_missing_one(payment: ApiFunction[Any]) -> None:
     payment_id = response_json(authorize(payment, "key-a"))["payment_id"]
-    theirs = call_api(payment, "GET", f"/payments/{payment_id}", user="user-2", roles="dispatcher")
-    missing = call_api(payment, "GET", "/payments/pay_missing", user="user-2", roles="dispatcher")
+    theirs = call_api(payment, "GET", f"/payments/{payment_id}", user="user-2", roles="customer")
+    missing = call_api(payment, "GET", "/payments/pay_missing", user="user-2", roles="customer")
     assert theirs["statusCode"] == missing["statusCode"] == 404
     assert response_json(theirs)["error"]["message"] == response_json(missing)["error"]["message"]
     assert call_api(payment, "GET", f"/payments/{payment_id}", user="ops-1", roles="admin")["statusCode"] == 200
