@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import copy
-import re
 import statistics
 import sys
 import time
@@ -154,11 +153,9 @@ def main() -> None:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        readme = ROOT / "benchmarks" / "README.md"
-        text = readme.read_text() if readme.is_file() else "# Benchmarks\n\n"
-        pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-        text = pattern.sub(report + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + report + "\n"
-        readme.write_text(text)
+        from benchmarks.readme import write_section
+
+        write_section(SECTION.removeprefix("## "), report.split("\n", 1)[1].lstrip("\n"))
 
 
 if __name__ == "__main__":

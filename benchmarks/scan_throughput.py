@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import resource
 import shlex
 import shutil
@@ -43,11 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from platformctl.scan import engine, scan  # noqa: E402 (after the path is set)
+from benchmarks.readme import write_section  # noqa: E402 (after the path is set)
+from platformctl.scan import engine, scan  # noqa: E402
 from platformctl.scan.files import SKIPPED_DIRS, discover  # noqa: E402
 from platformctl.scan.ruleset import shipped_rule_file  # noqa: E402
 
-README = ROOT / "benchmarks" / "README.md"
 HEADING = "## Anti-pattern scanner"
 CORPUS_PACKAGES = ("moto", "botocore", "aws_lambda_powertools", "pydantic", "pulumi", "rich", "typer", "yaml")
 TARGET_RATIO = 3.0
@@ -258,14 +257,6 @@ def section(results: list[TreeResult], rounds: int, load_before: str, load_after
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace the scanner's section of benchmarks/README.md, keeping every other section."""
-    current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n\n"
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = pattern.sub(lambda _: text, current) if pattern.search(current) else current.rstrip("\n") + "\n\n" + text
-    README.write_text(updated, encoding="utf-8")
-
-
 def load_average() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -284,7 +275,8 @@ def main() -> None:
     text = section(results, args.rounds, load_before, load_average())
     print(text)
     if not args.no_write:
-        write_section(text)
+        # The section text starts with its own heading line; the shared writer adds it back.
+        write_section(HEADING.removeprefix("## "), text.split("\n", 1)[1].lstrip("\n"))
 
 
 if __name__ == "__main__":

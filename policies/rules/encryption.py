@@ -22,7 +22,6 @@ from .aws import (
     TABLE,
     TOPIC,
     parse_document,
-    platform_param,
     policy_param,
 )
 from .base import Param, RuleSpec, StackFacts, Subject, get
