@@ -250,6 +250,32 @@ def test_config_service_down_uses_fallback_and_emits_metric(provision_tenant: An
     assert blob["_aws"]["CloudWatchMetrics"][0]["Namespace"] == namespace(tenant)
 
 
+def test_trace_is_annotated_with_tenant_and_operation(demo: ApiFunction[DemoConfig], monkeypatch: pytest.MonkeyPatch) -> None:
+    annotations: dict[str, str] = {}
+    monkeypatch.setattr(demo.obs.tracer, "put_annotation", lambda key, value: annotations.__setitem__(key, value))
+    call(demo, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))
+    assert annotations == {"tenant_id": "acme", "operation": "booking:read"}
+
+
+def test_without_observability_in_the_fallback_metrics_are_dropped_not_fatal(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+    tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
+    document = tenant.fallback_document("booking")
+    del document["observability"]  # what a generator that omits the key packages
+    (code_root / "fallback.json").write_text(json.dumps(document))
+    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    stream = io.StringIO()
+    previous = function.logger.registered_handler.setStream(stream)
+    try:
+        ssm_outage(function.config.provider.client)
+        response = call(function, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))
+    finally:
+        function.logger.registered_handler.setStream(previous)
+    assert response["statusCode"] == 200
+    messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert "metrics dropped: no metrics namespace in config or fallback" in messages
+    assert function.obs.metrics.metric_set == {}
+
+
 def test_audit_can_be_switched_off_by_compliance_config(provision_tenant: Any, code_root: Path) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.compliance.audit_requirements.enabled", False))
     tenant.write_fallback(code_root, "booking")

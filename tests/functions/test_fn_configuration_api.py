@@ -153,3 +153,11 @@ def test_module_handler_is_built_from_the_environment(acme: Tenant) -> None:
     module = import_handler("configuration")
     assert module.function.env == FunctionEnvironment("configuration", "dev", "acme", "INFO")
     assert read(module.function, "global/compliance")["statusCode"] == 200
+
+
+def test_the_requested_path_comes_from_the_path_parameter_else_the_request_path() -> None:
+    with_parameter = api_event("GET", "/v1/config/global/compliance", path_parameters={"path": "global/compliance"})
+    without = api_event("GET", "/config/global/compliance")
+    assert configuration_handler.requested_path(with_parameter) == "global/compliance"
+    assert configuration_handler.requested_path(without) == "global/compliance"
+    assert configuration_handler.requested_path(api_event("GET", "/elsewhere")) == ""
