@@ -291,12 +291,6 @@ initech_dev = _stack_fixture("initech-dev")
 
 
 @pytest.fixture(scope="session")
-def secretless_dev(plans: PlanStore) -> Plan:
-    """globex-dev as if globex's registry file named no secrets."""
-    return plans.with_registry_change("globex-dev", "globex", lambda tenant: tenant.pop("secrets"))
-
-
-@pytest.fixture(scope="session")
 def plan(acme_dev: Plan) -> Plan:
     """The stack the business services' tests read (acme in dev)."""
     return acme_dev

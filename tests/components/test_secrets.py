@@ -68,19 +68,7 @@ def test_published_resources_map_registry_keys_to_arns(acme_dev: Plan) -> None:
 
 
 # The real program refuses a tenant without secrets: the payment service needs the provider key
-# secret its config names (``components.payment.provider_secret_arn``), so the secrets service's
-# no-secrets branch is never planned. Strict: the day the program plans such a tenant, this
-# check runs as written again.
-@pytest.mark.xfail(raises=UserError, strict=True, reason="the payment service requires the provider key secret")
-def test_tenant_without_secrets_gets_no_rotation_machinery(secretless_dev: Plan) -> None:
-    inside = {r.type for r in secretless_dev.under(COMPONENT)}
-    assert SECRET not in inside
-    assert ROTATION not in inside
-    assert "aws:lambda/function:Function" not in inside
-    assert "aws:iam/role:Role" not in inside
-    assert secretless_dev.outputs["secret_arns"] == {}
-
-
+# secret its config names (``components.payment.provider_secret_arn``).
 def test_tenant_without_secrets_is_refused_naming_the_missing_entry(plans: PlanStore) -> None:
     with pytest.raises(UserError, match=r"tenants/globex\.yaml: secrets: no 'payment_provider_api_key' entry"):
         plans.with_registry_change("globex-dev", "globex", lambda tenant: tenant.pop("secrets"))
