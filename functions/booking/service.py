@@ -148,8 +148,10 @@ class BookingService:
     # --- helpers ---------------------------------------------------------------------------------
 
     def _visible_booking(self, scope: Scope, booking_id: str) -> dict[str, Any]:
+        if not _BOOKING_ID.match(booking_id):
+            raise NotFound("booking not found")
         scope.resource_id = booking_id
-        booking = self._repository(scope).get(booking_id) if _BOOKING_ID.match(booking_id) else None
+        booking = self._repository(scope).get(booking_id)
         if booking is None or booking.get("tenant_id") != scope.tenant.tenant_id:
             raise NotFound("booking not found")
         if booking["user_id"] != scope.tenant.user_id and not self._may_manage(scope):
