@@ -43,12 +43,19 @@ def config_read_grants(ctx: TenantContext, service: str, whole_namespace: bool) 
     """SSM read on the tenant's global sections and the service's own namespace, plus decrypt."""
     read = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
     if whole_namespace:
-        paths = [ctx.config_namespace_arn()]
+        paths = [ctx.arn("ssm", f"parameter/{ctx.tenant_id}"), ctx.config_namespace_arn()]
     else:
         ns = ctx.settings.service_namespace(service)
+        metrics = ctx.settings.service_namespace("observability") + "/technical/metrics"
+        # GetParametersByPath is authorised against the path's own ARN, GetParameter(s) against
+        # each parameter's: both forms, for the global sections and the service's namespace.
         paths = [
+            ctx.arn("ssm", f"parameter/{ctx.tenant_id}/global"),
             ctx.arn("ssm", f"parameter/{ctx.tenant_id}/global/*"),
+            ctx.arn("ssm", f"parameter{ns}"),
             ctx.arn("ssm", f"parameter{ns}/*"),
+            # Every function's metrics namespace and dimensions come from the observability config.
+            ctx.arn("ssm", f"parameter{metrics}"),
         ]
     return [Grant(read, paths), Grant(["kms:Decrypt"], [ctx.key_arn])]
 

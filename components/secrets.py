@@ -1,7 +1,9 @@
 """The secrets service: the tenant's Secrets Manager secrets, under the tenant key, rotated.
 
 The registry names each secret (``secrets.<key>.secret_name``) and never holds its value: the
-secret is created empty and the rotation function puts every version. Physical names are
+secret is created empty. Platform-managed secrets (``rotation: password|api_key``) get every
+version from the rotation function; ``external`` ones (issued by a third party) get theirs
+from an operator and are never rotated here. Physical names are
 ``<tenant>-<env>/<secret_name>`` so that a tenant's dev and prod stacks, which share an account
 in the offline plan and may in production, never claim the same name. Services find a secret
 by its registry key in this service's published resources (``{key: ARN}``), not by name.
@@ -34,9 +36,18 @@ ROTATION_SECRET_ACTIONS = (
 ROTATION_KEY_ACTIONS = ("kms:GenerateDataKey",)
 
 
+#: AWS offers no resource-level permission for generating random values.
+RANDOM_ACTIONS = ("secretsmanager:GetRandomPassword",)
+#: Tag the rotation function reads to pick a secret's generation profile.
+PROFILE_TAG = "rotation_profile"
+EXTERNAL = "external"
+
+
 @dataclass(frozen=True)
 class SecretsServiceArgs:
     ctx: TenantContext
+    #: The tenant's audit table: the rotation function records every step there.
+    audit_table: aws.dynamodb.Table
 
 
 def secret_physical_name(ctx: TenantContext, ref: SecretRef) -> str:
@@ -67,28 +78,34 @@ class SecretsService(pulumi.ComponentResource):
                 description=ref.description or f"UberTruck secret '{key}' of tenant {ctx.tenant_id}",
                 kms_key_id=ctx.key_arn,
                 recovery_window_in_days=ctx.settings.env.secret_recovery_window_days,
-                tags=ctx.tags,
+                tags={**ctx.tags, PROFILE_TAG: ref.rotation},
                 opts=child(self),
             )
             for key, ref in refs.items()
         }
         self.secret_arns = {key: secret.arn for key, secret in self.secrets.items()}
-        self.published = publish_resources(ctx, SERVICE, self.secret_arns, self)
+        self.published = publish_resources(ctx, SERVICE, {"audit_table": args.audit_table.name, **self.secret_arns}, self)
         self.role = self.rotation = None
-        if self.secrets:
-            self._rotation(ctx)
-        self.outputs = {"secret_arns": self.published}
+        rotated = {key: self.secrets[key] for key, ref in refs.items() if ref.rotation != EXTERNAL}
+        if rotated:
+            self._rotation(ctx, rotated, args.audit_table)
+        self.outputs = {"secret_arns": pulumi.Output.all(**self.secret_arns) if self.secret_arns else {}}
         self.register_outputs(self.outputs)
 
-    def _rotation(self, ctx: TenantContext) -> None:
-        """One rotation function for all the tenant's secrets, allowed to touch exactly them."""
-        arns = list(self.secret_arns.values())
+    def _rotation(self, ctx: TenantContext, rotated: dict[str, aws.secretsmanager.Secret], audit_table: aws.dynamodb.Table) -> None:
+        """One rotation function for the tenant's platform-managed secrets, allowed to touch exactly them."""
+        arns = [secret.arn for secret in rotated.values()]
         self.role = ServiceRole(
             ctx.name(SERVICE, "role"),
             ServiceRoleArgs(
                 ctx,
                 SERVICE,
-                grants=[Grant(ROTATION_SECRET_ACTIONS, arns), Grant(ROTATION_KEY_ACTIONS, [ctx.key_arn])],
+                grants=[
+                    Grant(ROTATION_SECRET_ACTIONS, arns),
+                    Grant(ROTATION_KEY_ACTIONS, [ctx.key_arn]),
+                    Grant(RANDOM_ACTIONS, ["*"]),
+                    Grant(("dynamodb:PutItem",), [audit_table.arn]),
+                ],
             ),
             opts=child(self),
         )
@@ -98,7 +115,7 @@ class SecretsService(pulumi.ComponentResource):
             opts=child(self),
         )
         schedule_days = int(ctx.technical(SERVICE, "rotation")["schedule_days"])
-        for key, secret in self.secrets.items():
+        for key, secret in rotated.items():
             # Secrets Manager may invoke the function for this secret only.
             permission = aws.lambda_.Permission(
                 ctx.name("secret", key, "rotation-invoke"),

@@ -62,7 +62,7 @@ class TenantPlatform(pulumi.ComponentResource):
 
         configuration = ConfigurationService(f"{prefix}-configuration", ConfigurationServiceArgs(ctx, stores.audit), opts=scoped)
         auth = AuthService(f"{prefix}-auth", AuthServiceArgs(ctx), opts=scoped)
-        secrets = SecretsService(f"{prefix}-secrets", SecretsServiceArgs(ctx), opts=scoped)
+        secrets = SecretsService(f"{prefix}-secrets", SecretsServiceArgs(ctx, stores.audit), opts=scoped)
 
         booking = BookingService(f"{prefix}-booking", BookingServiceArgs(ctx, stores), opts=scoped)
         tracking = TrackingService(f"{prefix}-tracking", TrackingServiceArgs(ctx, stores), opts=scoped)

@@ -143,6 +143,8 @@ class TenantSettings:
             "version": "fallback",
             "global": self.config["global"],
             "service_config": self.service(service),
+            # Every function reads its metrics namespace and dimensions from here.
+            "observability": self.service("observability"),
         })
 
 

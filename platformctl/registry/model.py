@@ -125,10 +125,17 @@ class ConfigTree(ConfigOverrides):
 
 
 class SecretRef(_Strict):
-    """A reference to a Secrets Manager secret, by name. Never the value."""
+    """A reference to a Secrets Manager secret, by name. Never the value.
+
+    ``rotation`` says who makes new values: the platform's rotation function (``password`` or
+    ``api_key`` generation profiles, from the secrets service's config) or, for credentials a
+    third party issues such as a payment provider's API key, nobody here (``external``: rotated
+    at the provider, then stored with ``put-secret-value``; a generated value would break it).
+    """
 
     secret_name: str
     description: str = ""
+    rotation: Literal["password", "api_key", "external"] = "password"
 
     @field_validator("secret_name")
     @classmethod

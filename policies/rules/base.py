@@ -136,10 +136,10 @@ class StackFacts:
 
 
 def names_tenant(text: str, facts: StackFacts) -> bool:
-    """True when ``text`` names this tenant stack: a ``<tenant>-<env>`` name or a ``/<tenant>/``
-    path segment (so tenant ``acme`` never accepts ``acme-corp``'s names)."""
+    """True when ``text`` names this tenant stack: a ``<tenant>-<env>`` name, or a ``/<tenant>``
+    path segment, its root included (so tenant ``acme`` never accepts ``acme-corp``'s names)."""
     prefix, tenant = re.escape(facts.prefix), re.escape(facts.tenant_id or "")
-    return re.search(rf"(^|[^A-Za-z0-9_-])({prefix}([^A-Za-z0-9_]|$)|{tenant}/)", text) is not None
+    return re.search(rf"(^|[^A-Za-z0-9_-])({prefix}([^A-Za-z0-9_]|$)|{tenant}(/|$))", text) is not None
 
 
 @dataclass(frozen=True)

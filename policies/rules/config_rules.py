@@ -112,7 +112,11 @@ def _reads_config(statement: Statement, config: Mapping[str, Any]) -> bool:
 
 def _own_namespace(resource: str, facts: StackFacts) -> bool:
     service, _, _, _ = arn_service_and_type(resource)
-    return service == "ssm" and resource.split(":", 5)[5].startswith(f"parameter/{facts.tenant_id}/")
+    if service != "ssm":
+        return False
+    # The namespace root itself counts: GetParametersByPath is authorised against the path's ARN.
+    path, root = resource.split(":", 5)[5], f"parameter/{facts.tenant_id}"
+    return path == root or path.startswith(root + "/")
 
 
 def check_config_read(subjects: Sequence[Subject], config: Mapping[str, Any], facts: StackFacts) -> Iterable[tuple[str, str]]:

@@ -51,10 +51,18 @@ def assert_encrypted_with_tenant_key(resource: CapturedResource, plan: Plan) -> 
 
 
 def baseline_grants(plan: Plan, service: str) -> dict[str, set[str]]:
-    """What every service role has: config read of the global sections and its own namespace,
-    decrypt with the tenant key, its own log groups, and X-Ray (the one ``*``)."""
+    """What every service role has: config read of the global sections and its own namespace
+    (each as the path and everything below it) and of the metrics settings, decrypt with the
+    tenant key, its own log groups, and X-Ray (the one ``*``)."""
     settings = plan.settings
-    config = {plan.arn("ssm", f"parameter/{settings.tenant_id}/global/*"), plan.arn("ssm", f"parameter{settings.service_namespace(service)}/*")}
+    namespace = settings.service_namespace(service)
+    config = {
+        plan.arn("ssm", f"parameter/{settings.tenant_id}/global"),
+        plan.arn("ssm", f"parameter/{settings.tenant_id}/global/*"),
+        plan.arn("ssm", f"parameter{namespace}"),
+        plan.arn("ssm", f"parameter{namespace}/*"),
+        plan.arn("ssm", f"parameter{settings.service_namespace('observability')}/technical/metrics"),
+    }
     logs = plan.arn("logs", f"log-group:/ubertruck/{plan.prefix}/{service}/*")
     return {
         **{action: config for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath")},

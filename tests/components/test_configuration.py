@@ -53,7 +53,10 @@ def test_parameters_live_under_the_tenant_namespace_and_carry_its_tag(any_plan: 
 def test_function_role_reads_whole_namespace_and_only_writes_audit(acme_dev: Plan) -> None:
     (policy,) = acme_dev.policies(SERVICE_COMPONENT)
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
-    assert by_action["ssm:GetParametersByPath"] == ["arn:aws:ssm:ap-south-1:123456789012:parameter/acme/*"]
+    assert by_action["ssm:GetParametersByPath"] == [
+        "arn:aws:ssm:ap-south-1:123456789012:parameter/acme",
+        "arn:aws:ssm:ap-south-1:123456789012:parameter/acme/*",
+    ]
     assert by_action["dynamodb:PutItem"] == ["arn:aws:dynamodb:ap-south-1:123456789012:table/acme-dev-audit"]
     writes = [a for a in by_action if a.startswith("ssm:") and not a.startswith("ssm:Get")]
     assert writes == [], "the config role is read-only on SSM"

@@ -14,12 +14,19 @@ ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 COMPONENT = "ubertruck:secrets:SecretsService"
 
 
+PROVIDER_KEY, BREAK_GLASS = "payment_provider_api_key", "ops_break_glass_password"
+
+
 def test_one_secret_per_registry_reference_under_the_tenant_key(acme_dev: Plan) -> None:
-    (secret,) = acme_dev.of_type(SECRET)
-    assert secret.inputs["name"] == "acme-dev/acme/payment/provider-api-key"
-    assert secret.inputs["kmsKeyId"] == acme_dev.outputs["kms_key_arn"]
-    assert secret.inputs["recoveryWindowInDays"] == acme_dev.settings.env.secret_recovery_window_days
-    assert secret.inputs["tags"]["tenant_id"] == "acme"
+    secrets = {s.inputs["name"]: s for s in acme_dev.of_type(SECRET)}
+    assert set(secrets) == {"acme-dev/acme/payment/provider-api-key", "acme-dev/acme/ops/break-glass-password"}
+    for secret in secrets.values():
+        assert secret.inputs["kmsKeyId"] == acme_dev.outputs["kms_key_arn"]
+        assert secret.inputs["recoveryWindowInDays"] == acme_dev.settings.env.secret_recovery_window_days
+        assert secret.inputs["tags"]["tenant_id"] == "acme"
+    # The rotation function picks its generation profile from this tag.
+    assert secrets["acme-dev/acme/payment/provider-api-key"].inputs["tags"]["rotation_profile"] == "external"
+    assert secrets["acme-dev/acme/ops/break-glass-password"].inputs["tags"]["rotation_profile"] == "password"
 
 
 def test_no_secret_value_is_provisioned(any_plan: Plan) -> None:
@@ -30,41 +37,50 @@ def test_no_secret_value_is_provisioned(any_plan: Plan) -> None:
 
 
 def test_recovery_window_follows_environment(acme_prod: Plan) -> None:
-    (secret,) = acme_prod.of_type(SECRET)
-    assert secret.inputs["recoveryWindowInDays"] == acme_prod.settings.env.secret_recovery_window_days
-    assert secret.inputs["name"] == "acme-prod/acme/payment/provider-api-key"
+    for secret in acme_prod.of_type(SECRET):
+        assert secret.inputs["recoveryWindowInDays"] == acme_prod.settings.env.secret_recovery_window_days
+        assert secret.inputs["name"].startswith("acme-prod/acme/")
 
 
-def test_every_secret_rotates_on_the_configured_schedule(acme_dev: Plan) -> None:
+def test_platform_managed_secrets_rotate_on_the_configured_schedule(acme_dev: Plan) -> None:
     days = acme_dev.settings.technical("secrets", "rotation")["schedule_days"]
     (rotation,) = acme_dev.of_type(ROTATION)
     assert rotation.inputs["rotationRules"]["automaticallyAfterDays"] == days
     assert rotation.inputs["rotationLambdaArn"].endswith(":function:acme-dev-secrets-rotation")
-    assert rotation.inputs["secretId"] == acme_dev.outputs["secret_arns"]["payment_provider_api_key"]
+    assert rotation.inputs["secretId"] == acme_dev.outputs["secret_arns"][BREAK_GLASS]
+
+
+def test_externally_issued_secrets_are_never_rotated_here(globex_dev: Plan) -> None:
+    # globex's only secret is its payment provider's key: a generated value would break payments.
+    assert globex_dev.of_type(SECRET)
+    inside = {r.type for r in globex_dev.under(COMPONENT)}
+    assert ROTATION not in inside
+    assert "aws:lambda/function:Function" not in inside
+    assert globex_dev.policies(COMPONENT) == []
 
 
 def test_secrets_manager_may_invoke_rotation_for_this_secret_only(acme_dev: Plan) -> None:
     permissions = [r for r in acme_dev.under(COMPONENT) if r.type == "aws:lambda/permission:Permission"]
-    arns = set(acme_dev.outputs["secret_arns"].values())
-    assert permissions
+    assert [p.inputs["sourceArn"] for p in permissions] == [acme_dev.outputs["secret_arns"][BREAK_GLASS]]
     for permission in permissions:
         assert permission.inputs["principal"] == "secretsmanager.amazonaws.com"
-        assert permission.inputs["sourceArn"] in arns
 
 
-def test_rotation_role_names_exactly_the_tenant_secrets_and_key(acme_dev: Plan) -> None:
+def test_rotation_role_names_exactly_the_rotated_secrets_key_and_audit_table(acme_dev: Plan) -> None:
     (policy,) = acme_dev.policies(COMPONENT)
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
-    secret_arns = sorted(acme_dev.outputs["secret_arns"].values())
     for action in ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"):
-        assert sorted(by_action[action]) == secret_arns
+        assert by_action[action] == [acme_dev.outputs["secret_arns"][BREAK_GLASS]]
     assert by_action["kms:GenerateDataKey"] == [acme_dev.outputs["kms_key_arn"]]
+    assert by_action["dynamodb:PutItem"] == ["arn:aws:dynamodb:ap-south-1:123456789012:table/acme-dev-audit"]
+    # Secrets Manager cannot scope random-value generation to a resource.
+    assert by_action["secretsmanager:GetRandomPassword"] == ["*"]
 
 
-def test_published_resources_map_registry_keys_to_arns(acme_dev: Plan) -> None:
-    published = acme_dev.parameter_value("/acme/services/secrets/dev/integration/resources")
-    assert json.loads(published) == acme_dev.outputs["secret_arns"]
-    assert set(acme_dev.outputs["secret_arns"]) == {"payment_provider_api_key"}
+def test_published_resources_name_the_audit_table_and_every_secret(acme_dev: Plan) -> None:
+    published = json.loads(acme_dev.parameter_value("/acme/services/secrets/dev/integration/resources"))
+    assert published == {"audit_table": "acme-dev-audit", **acme_dev.outputs["secret_arns"]}
+    assert set(acme_dev.outputs["secret_arns"]) == {PROVIDER_KEY, BREAK_GLASS}
 
 
 # The real program refuses a tenant without secrets: the payment service needs the provider key
