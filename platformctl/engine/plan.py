@@ -188,6 +188,8 @@ class Planner:
             return ""
         source = _stack_source(job.ref, self.settings.registry_dir)
         blobs = [source.read_bytes()] if source.is_file() else []
+        # A plan without the gate has no verdicts to serve to a plan with it.
+        blobs.append(f"policy={self.settings.policy} capture={self.settings.capture}".encode())
         if job.ref.tenant_id is None:
             blobs.append(self._shared_registry_view(job.ref.environment))
         if self.settings.policy:
