@@ -30,7 +30,6 @@ from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 FUNCTIONS = REPO / "functions"
-README = REPO / "benchmarks" / "README.md"
 SECTION = "## Functions"
 sys.path[:0] = [str(REPO), str(FUNCTIONS)]
 REGION = "ap-south-1"
@@ -157,17 +156,6 @@ def section(config: dict[str, float], create: dict[str, float], imports: dict[st
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    current = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    start = current.find(SECTION)
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + (current[end + 1 :] if end != -1 else "")
-    README.write_text(updated, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="update the Functions section of benchmarks/README.md")
@@ -186,7 +174,10 @@ def main() -> None:
     text = section(config, create, imports)
     print(text)
     if args.write:
-        write_section(text)
+        from benchmarks.readme import write_section
+
+        # The section text starts with its own heading line; the shared writer adds it back.
+        write_section(SECTION.removeprefix("## "), text.split("\n", 1)[1].lstrip("\n"))
 
 
 if __name__ == "__main__":
