@@ -11,6 +11,7 @@ import pulumi
 from components.shared import SharedPlatform
 from components.tenant import TenantPlatform
 from platformctl.defaults import load_defaults
+from platformctl.registry import tenant_file
 from platformctl.settings import tenant_settings
 from platformctl.stacks import resolve_stack
 
@@ -20,6 +21,6 @@ stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments
 if tenant is None:
     platform = SharedPlatform(stack.environment, defaults, registry_dir)
 else:
-    platform = TenantPlatform(tenant_settings(tenant, stack.environment, defaults))
+    platform = TenantPlatform(tenant_settings(tenant, stack.environment, defaults, str(tenant_file(tenant.id, registry_dir))))
 for key, value in platform.outputs.items():
     pulumi.export(key, value)

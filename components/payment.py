@@ -46,7 +46,7 @@ def provider_secret_arn(ctx: TenantContext, secret_arns: Mapping[str, pulumi.Inp
     """The ARN of the provider API key secret the payment config refers to, or a clear error."""
     references = ctx.settings.service(SERVICE)["integration"].get("api_keys_reference", {})
     reference = references.get(PROVIDER_KEY_REFERENCE)
-    where = f"tenants/{ctx.tenant_id}.yaml"
+    where = ctx.settings.source
     if not reference:
         raise UserError(
             f"{where}: config.services.payment.integration.api_keys_reference",

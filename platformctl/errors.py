@@ -20,6 +20,10 @@ class UserError(Exception):
         self.where = where
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Plan workers send errors back pickled; rebuild from the fields, not the message.
+        return (UserError, (self.where, self.problem))
+
 
 class UserErrors(UserError):
     """Several independent problems found in one pass (for example every bad registry file)."""
@@ -30,3 +34,6 @@ class UserErrors(UserError):
         Exception.__init__(self, "\n".join(lines))
         self.where = errors[0].where if errors else ""
         self.problem = "\n".join(lines)
+
+    def __reduce__(self) -> tuple[type, tuple[list[UserError]]]:  # type: ignore[override]
+        return (UserErrors, (self.errors,))

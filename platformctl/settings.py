@@ -61,6 +61,12 @@ class TenantSettings:
     environment: str
     defaults: PlatformDefaults
     config: dict[str, Any]
+    #: The registry file the tenant came from, for error messages that name it.
+    registry_file: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.registry_file or f"tenants/{self.tenant.id}.yaml"
 
     @property
     def tenant_id(self) -> str:
@@ -168,7 +174,8 @@ def merged_config(tenant: Tenant, environment: str, defaults: PlatformDefaults) 
     return tree
 
 
-def tenant_settings(tenant: Tenant, environment: str, defaults: PlatformDefaults | None = None) -> TenantSettings:
+def tenant_settings(tenant: Tenant, environment: str, defaults: PlatformDefaults | None = None, registry_file: str = "") -> TenantSettings:
     """Resolve ``tenant`` in ``environment``."""
     defaults = defaults or load_defaults()
-    return TenantSettings(tenant=tenant, environment=environment, defaults=defaults, config=merged_config(tenant, environment, defaults))
+    config = merged_config(tenant, environment, defaults)
+    return TenantSettings(tenant=tenant, environment=environment, defaults=defaults, config=config, registry_file=registry_file)

@@ -127,9 +127,9 @@ def run_stack(
     return contextvars.Context().run(body)
 
 
-class ProgramError(Exception):
-    """The program failed for one stack; the message names the stack."""
+class ProgramError(UserError):
+    """The program failed for one stack: one line naming the stack (traceback with --debug)."""
 
     def __init__(self, stack: str, detail: str) -> None:
-        super().__init__(f"stack '{stack}': program failed: {detail}")
+        super().__init__(f"stack '{stack}'", f"program failed: {detail}")
         self.stack = stack

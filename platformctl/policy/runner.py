@@ -390,11 +390,11 @@ class PolicySession:
         return result
 
 
-class PolicyPackError(Exception):
-    """A pack failed while analyzing (a bug in a rule, or a crashed process)."""
+class PolicyPackError(UserError):
+    """A pack failed while analyzing (a bug in a rule, or a crashed process): one line."""
 
     def __init__(self, pack: str, detail: str) -> None:
-        super().__init__(f"policy pack '{pack}' failed: {detail}")
+        super().__init__(f"policy pack '{pack}'", f"failed: {detail}")
         self.pack = pack
 
 
