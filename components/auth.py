@@ -5,6 +5,12 @@ Users carry ``custom:tenant_id``. It is immutable and the app client cannot writ
 an administrator creating the user sets it; the authorizer rejects a token whose claim is not
 this stack's tenant. Roles are Cognito groups named after
 ``global.security.authorization_policies.roles``.
+
+Cognito writes custom attributes into ID tokens only, and the authorizer verifies access tokens:
+the pool's pre token generation trigger (event ``V2_0``, which needs the ESSENTIALS feature plan
+or higher) copies the tenant claim into both tokens and refuses users of no or another tenant.
+The trigger function exists before the pool (the pool names it), and Cognito's permission to
+invoke it after (the permission names the pool).
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ CLIENT_WRITE_ATTRIBUTES = ("email", "name", "phone_number")
 CLIENT_READ_ATTRIBUTES = (*CLIENT_WRITE_ATTRIBUTES, "email_verified", "phone_number_verified", TENANT_CLAIM)
 #: SRP sign-in and refresh only; no plain-password flow.
 CLIENT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
+#: The trigger event version that may add claims to access tokens, and the feature plans offering it.
+PRE_TOKEN_EVENT_VERSION = "V2_0"
+ACCESS_TOKEN_CUSTOMIZATION_TIERS = ("ESSENTIALS", "PLUS")
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,18 @@ def jwks_url(issuer: str) -> str:
     return f"{issuer}/.well-known/jwks.json"
 
 
+def pool_tier(pool: dict[str, Any]) -> str:
+    """The pool's feature plan from ``technical.user_pool.tier``; one without access token
+    customization is refused, since no access token would then carry the tenant claim."""
+    tier = str(pool["tier"])
+    if tier not in ACCESS_TOKEN_CUSTOMIZATION_TIERS:
+        raise ValueError(
+            f"auth.technical.user_pool.tier {tier!r}: the pre token generation trigger {PRE_TOKEN_EVENT_VERSION} "
+            f"needs one of {', '.join(ACCESS_TOKEN_CUSTOMIZATION_TIERS)}"
+        )
+    return tier
+
+
 def password_policy(pool: dict[str, Any]) -> dict[str, Any]:
     """The pool's password policy from ``technical.user_pool``."""
     required = set(pool["password_require"])
@@ -61,20 +82,41 @@ def password_policy(pool: dict[str, Any]) -> dict[str, Any]:
 
 
 class AuthService(pulumi.ComponentResource):
-    """``ubertruck:auth:AuthService`` — user pool, app client, role groups, Lambda authorizer."""
+    """``ubertruck:auth:AuthService`` — user pool with its pre token generation trigger, app
+    client, role groups, Lambda authorizer."""
 
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
     groups: dict[str, aws.cognito.UserGroup]
     role: ServiceRole
     authorizer: ServiceFunction
+    pre_token: ServiceFunction
     issuer: pulumi.Output[str]
     outputs: dict[str, pulumi.Input[str]]
 
     def __init__(self, name: str, args: AuthServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:auth:AuthService", name, None, opts)
         ctx = args.ctx
-        self.user_pool = self._user_pool(ctx)
+        # Both functions fetch nothing from AWS beyond what every service role already grants
+        # (their config, their logs, X-Ray): the authorizer gets the pool's keys over HTTPS.
+        self.role = ServiceRole(ctx.name(SERVICE, "role"), ServiceRoleArgs(ctx, SERVICE), opts=child(self))
+        # No published resources: they name the pool, which is created after its trigger. The
+        # function reads none of them.
+        self.pre_token = ServiceFunction(
+            ctx.name(SERVICE, "pre-token"),
+            ServiceFunctionArgs(ctx, SERVICE, "pre-token", self.role.arn, handler_module="pre_token"),
+            opts=child(self),
+        )
+        self.user_pool = self._user_pool(ctx, self.pre_token.function.arn)
+        aws.lambda_.Permission(
+            ctx.name(SERVICE, "pre-token-invoke"),
+            action="lambda:InvokeFunction",
+            function=self.pre_token.function.name,
+            principal="cognito-idp.amazonaws.com",
+            source_arn=self.user_pool.arn,
+            source_account=ctx.account_id,
+            opts=child(self),
+        )
         self.client = self._client(ctx)
         roles = ctx.settings.global_section("security")["authorization_policies"]["roles"]
         self.groups = {
@@ -101,9 +143,6 @@ class AuthService(pulumi.ComponentResource):
             },
             self,
         )
-        # The authorizer fetches the pool's public keys over HTTPS; it needs no AWS API beyond
-        # what every service role already grants (its config, its logs, X-Ray).
-        self.role = ServiceRole(ctx.name(SERVICE, "role"), ServiceRoleArgs(ctx, SERVICE), opts=child(self))
         self.authorizer = ServiceFunction(
             ctx.name(SERVICE, "authorizer"),
             ServiceFunctionArgs(ctx, SERVICE, "authorizer", self.role.arn, resources),
@@ -116,7 +155,7 @@ class AuthService(pulumi.ComponentResource):
         }
         self.register_outputs(self.outputs)
 
-    def _user_pool(self, ctx: TenantContext) -> aws.cognito.UserPool:
+    def _user_pool(self, ctx: TenantContext, pre_token_arn: pulumi.Input[str]) -> aws.cognito.UserPool:
         pool = ctx.technical(SERVICE, "user_pool")
         mfa = str(pool["mfa_configuration"])
         return aws.cognito.UserPool(
@@ -127,6 +166,8 @@ class AuthService(pulumi.ComponentResource):
             # Users are created by the tenant's administrators, who set the tenant claim.
             admin_create_user_config={"allow_admin_create_user_only": True},
             password_policy=password_policy(pool),
+            user_pool_tier=pool_tier(pool),
+            lambda_config={"pre_token_generation_config": {"lambda_arn": pre_token_arn, "lambda_version": PRE_TOKEN_EVENT_VERSION}},
             mfa_configuration=mfa,
             software_token_mfa_configuration={"enabled": True} if mfa != "OFF" else None,
             account_recovery_setting={"recovery_mechanisms": [{"name": "verified_email", "priority": 1}]},

@@ -79,6 +79,7 @@ class TenantPlatform(pulumi.ComponentResource):
         functions: list[ServiceFunction] = [
             configuration.function,
             auth.authorizer,
+            auth.pre_token,
             *([secrets.rotation] if secrets.rotation is not None else []),
             booking.function,
             tracking.function,

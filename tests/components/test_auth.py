@@ -1,13 +1,19 @@
-"""AuthService: user pool with the tenant claim, app client, role groups, authorizer."""
+"""AuthService: user pool with the tenant claim and its pre token generation trigger, app client,
+role groups, authorizer."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from components.auth import pool_tier
+from tests.components._service_checks import assert_allowed_environment, assert_log_retention
 from tests.components.conftest import Plan
 
 POOL = "aws:cognito/userPool:UserPool"
 CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
+PERMISSION = "aws:lambda/permission:Permission"
 
 
 def test_user_pool_has_immutable_tenant_attribute(any_plan: Plan) -> None:
@@ -72,3 +78,50 @@ def test_authorizer_role_grants_nothing_beyond_the_service_baseline(acme_dev: Pl
         "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "kms:Decrypt",
         "logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
     }
+
+
+def pool_arn(plan: Plan) -> str:
+    return plan.arn("cognito-idp", f"userpool/{plan.outputs['user_pool_id']}")
+
+
+def test_pool_triggers_pre_token_generation_with_the_v2_event(any_plan: Plan) -> None:
+    (pool,) = any_plan.of_type(POOL)
+    function = any_plan.function("auth", "pre-token")
+    assert pool.inputs["lambdaConfig"] == {
+        "preTokenGenerationConfig": {"lambdaArn": any_plan.arn("lambda", f"function:{function.inputs['name']}"), "lambdaVersion": "V2_0"}
+    }
+    assert pool.property_dependencies["lambdaConfig"] == [function.urn]
+    # V2_0 needs the Essentials plan or higher; the plan comes from config.
+    assert pool.inputs["userPoolTier"] == any_plan.settings.technical("auth", "user_pool")["tier"] == "ESSENTIALS"
+
+
+def test_only_the_tenants_pool_may_invoke_the_pre_token_function(any_plan: Plan) -> None:
+    function = any_plan.function("auth", "pre-token")
+    (pool,) = any_plan.of_type(POOL)
+    (permission,) = [p for p in any_plan.of_type(PERMISSION) if p.inputs["function"] == function.inputs["name"]]
+    assert permission.inputs["principal"] == "cognito-idp.amazonaws.com"
+    assert permission.inputs["action"] == "lambda:InvokeFunction"
+    assert permission.inputs["sourceArn"] == pool_arn(any_plan)
+    assert permission.inputs["sourceAccount"] == "123456789012"
+    assert permission.property_dependencies["sourceArn"] == [pool.urn]
+
+
+def test_pre_token_function_is_a_service_function_of_auth(acme_dev: Plan) -> None:
+    function = acme_dev.function("auth", "pre-token")
+    assert function.inputs["handler"] == "auth.pre_token.lambda_handler"
+    assert function.inputs["role"] == "arn:aws:iam::123456789012:role/acme-dev-auth"
+    assert_allowed_environment(acme_dev, "auth", "pre-token")
+    assert_log_retention(acme_dev, "auth", "pre-token")
+    alarms = {a.inputs["name"] for a in acme_dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    assert {"acme-dev-auth-pre-token-errors", "acme-dev-auth-pre-token-latency"} <= alarms
+
+
+def test_tenant_dashboard_covers_the_pre_token_function(acme_dev: Plan) -> None:
+    (dashboard,) = acme_dev.of_type("aws:cloudwatch/dashboard:Dashboard")
+    assert "acme-dev-auth-pre-token" in dashboard.inputs["dashboardBody"]
+
+
+@pytest.mark.parametrize("tier", ["LITE", "essentials"])
+def test_a_feature_plan_without_access_token_claims_is_refused(tier: str) -> None:
+    with pytest.raises(ValueError, match="V2_0"):
+        pool_tier({"tier": tier})
