@@ -23,8 +23,10 @@ compliance:
 #     booking:
 #       business:
 #         pricing_models: {{currency: INR, base_fare_minor: 50000, ...}}
-# secrets:       # references to Secrets Manager secrets, never values
-#   payment_provider_api_key: {{secret_name: {tenant_id}/payment/provider-api-key}}
+# References to Secrets Manager secrets, never values. The payment service needs its
+# provider's API key; put the value in Secrets Manager (it is issued by the provider).
+secrets:
+  {provider_key}: {{secret_name: {tenant_id}/payment/provider-api-key, rotation: external}}
 """
 
 
@@ -35,7 +37,10 @@ def starter_document(tenant_id: str, tier: str, region: str) -> str:
     as a number or a boolean.
     """
     defaults = load_defaults()
+    # The registry key the payment service looks its provider key up by (from the config tree).
+    provider_key = defaults.tenant_config["services"]["payment"]["integration"]["api_keys_reference"]["provider_api_key"]
     return _TEMPLATE.format(
+        provider_key=provider_key,
         tenant_id=tenant_id,
         tier=tier,
         region=region,

@@ -121,3 +121,18 @@ def test_parallel_and_serial_plans_agree(tmp_path):
         return {p.ref.name: sorted(r["urn"] for r in p.resources) for p in planner.plan(stacks)}
 
     assert resources(1) == resources(2)
+
+
+def test_onboarding_is_one_new_file_that_plans_clean(tmp_path):
+    registry = tmp_path / "tenants"
+    shutil.copytree(PROJECT_ROOT / "tenants", registry)
+    created = _platformctl("tenants", "new", "northwind", "--registry", str(registry))
+    assert created.returncode == 0, created.stderr
+    assert sorted(p.name for p in registry.iterdir()) == ["acme.yaml", "globex.yaml", "initech.yaml", "northwind.yaml"]
+    out = tmp_path / "plan.json"
+    result = _platformctl("plan", "--registry", str(registry), "-t", "northwind", "-f", "json", "-o", str(out), "--no-cache")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(out.read_text())
+    assert [s["stack"] for s in document["stacks"]] == ["northwind-dev"]
+    assert document["summary"]["resources"] > 0
+    assert document["summary"]["mandatory"] == 0
