@@ -35,16 +35,13 @@ _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 _SCALAR_READ_ERRORS = (ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError)
 
 
-class _DataOnlyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses aliases, non-data tags, duplicate keys and unreadable scalars."""
+def _alias_error(event: AliasEvent) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed; write the value out", event.start_mark)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401 (PyYAML's signature)
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed; write the value out", event.start_mark
-            )
-        return super().compose_node(parent, index)
+
+class _DataOnlyConstruction:
+    """Construction rules shared by the pure-Python and the libyaml loaders: non-data tags,
+    duplicate keys and unreadable scalars are refused."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: ANN401
         try:
@@ -70,7 +67,22 @@ class _DataOnlyLoader(yaml.SafeLoader):
                     None, None, f"key {reprlib.repr(key)} appears twice in one mapping; keep one", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class _DataOnlyLoader(_DataOnlyConstruction, yaml.SafeLoader):
+    """SafeLoader that also refuses aliases while composing, before any node is built."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401 (PyYAML's signature)
+        if self.check_event(AliasEvent):
+            raise _alias_error(self.peek_event())
+        return super().compose_node(parent, index)
+
+
+#: libyaml parses a registry file several times faster; where PyYAML was built without it the
+#: pure-Python loader serves alone. Aliases are refused on its event stream before loading.
+_FAST_BASE = getattr(yaml, "CSafeLoader", None)
+_FastDataOnlyLoader = type("_FastDataOnlyLoader", (_DataOnlyConstruction, _FAST_BASE), {}) if _FAST_BASE else None
 
 
 def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:  # noqa: ANN401
@@ -79,8 +91,10 @@ def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> An
     )
 
 
-_DataOnlyLoader.add_multi_constructor("!", _refuse_tag)
-_DataOnlyLoader.add_multi_constructor(f"{_STANDARD_TAG_PREFIX}python/", _refuse_tag)
+_LOADERS = [loader for loader in (_DataOnlyLoader, _FastDataOnlyLoader) if loader is not None]
+for _loader in _LOADERS:
+    _loader.add_multi_constructor("!", _refuse_tag)
+    _loader.add_multi_constructor(f"{_STANDARD_TAG_PREFIX}python/", _refuse_tag)
 
 
 def _refuse_standard_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:  # noqa: ANN401
@@ -88,7 +102,8 @@ def _refuse_standard_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:  # no
 
 
 for _tag in _NON_DATA_STANDARD_TAGS:
-    _DataOnlyLoader.add_constructor(f"{_STANDARD_TAG_PREFIX}{_tag}", _refuse_standard_tag)
+    for _loader in _LOADERS:
+        _loader.add_constructor(f"{_STANDARD_TAG_PREFIX}{_tag}", _refuse_standard_tag)
 
 
 def _short_tag(tag: str) -> str:
@@ -106,11 +121,19 @@ def load_text(text: str, where: str) -> Any:  # noqa: ANN401 (any YAML data)
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
         raise UserError(where, f"file is larger than {MAX_DOCUMENT_BYTES} bytes; expected a small YAML document")
     try:
-        return yaml.load(text, Loader=_DataOnlyLoader)  # noqa: S506 (the loader is data-only)
+        if _FastDataOnlyLoader is None:
+            return yaml.load(text, Loader=_DataOnlyLoader)  # noqa: S506 (the loader is data-only)
+        for event in yaml.parse(text, Loader=_FAST_BASE):
+            if isinstance(event, AliasEvent):
+                raise _alias_error(event)
+        return yaml.load(text, Loader=_FastDataOnlyLoader)  # noqa: S506 (the loader is data-only)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise UserError(where, f"{line}malformed YAML: {_one_line(exc.problem or exc.context)}") from None
+        problem = _one_line(exc.problem or exc.context)
+        if "nesting depth" in problem:  # libyaml's words for what the pure-Python loader hits as recursion
+            problem = "nesting is too deep"
+        raise UserError(where, f"{line}malformed YAML: {problem}") from None
     except yaml.reader.ReaderError as exc:
         raise UserError(
             where, f"position {exc.position}: malformed YAML: character #x{exc.character:04x} is not allowed in YAML text"

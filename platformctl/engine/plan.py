@@ -174,12 +174,20 @@ class Planner:
         self.project = defaults.platform.project
         self.organization = defaults.offline.organization
         self._registry_views: dict[str, bytes] | None = None
+        self._tenant_ids: bytes | None = None
+        self._configs: dict[str, dict[str, str]] = {}
+
+    def _stack_config(self, stack: str) -> dict[str, str]:
+        # Read once per plan: a thousand tenant stacks share the same Pulumi.yaml.
+        if stack not in self._configs:
+            self._configs[stack] = stack_config(PROJECT_ROOT, stack)
+        return dict(self._configs[stack])
 
     def _job(self, ref: StackRef, shared_outputs: dict[str, dict[str, Any]]) -> _Job:
-        config = stack_config(PROJECT_ROOT, ref.name)
+        config = self._stack_config(ref.name)
         config[f"{self.project}:registryDir"] = str(self.settings.registry_dir.resolve())
         organization = config.get(f"{self.project}:sharedStackOrganization", self.organization)
-        shared_config = stack_config(PROJECT_ROOT, ref.environment)
+        shared_config = self._stack_config(ref.environment)
         region = config.get("aws:region") or shared_config.get("aws:region") or self.settings.defaults.platform.supported_regions[0]
         return _Job(ref, config, shared_outputs, self.settings.defaults.offline.account_id, region, self.project, organization, self.settings.capture)
 
@@ -194,7 +202,9 @@ class Planner:
             blobs.append(self._shared_registry_view(job.ref.environment))
         if self.settings.policy:
             # The isolation rules look for every other tenant's names in this stack.
-            blobs.append(" ".join(sorted(self._tenants())).encode())
+            if self._tenant_ids is None:
+                self._tenant_ids = " ".join(sorted(self._tenants())).encode()
+            blobs.append(self._tenant_ids)
         blobs.append(repr(sorted(job.config.items())).encode())
         return stack_key(self.sources, job.ref.name, blobs, job.stack_outputs)
 
@@ -219,11 +229,13 @@ class Planner:
         tenant's pricing change from re-planning the shared stacks. Files that fail to load are
         keyed by content so the shared stack re-plans (and reports the error) when they change."""
         if self._registry_views is None:
-            loaded = load_registry([self.settings.registry_dir])
+            # Tenants handed in were loaded (and checked) by the caller: no second read.
+            loaded = load_registry([self.settings.registry_dir]) if self.tenants is None else None
+            tenants = loaded.tenants if loaded is not None else self._tenants()
+            errors = [str(e) for e in loaded.errors] if loaded is not None else []
             self._registry_views = {
                 env: json.dumps(
-                    [[t.id, t.region] for t in sorted(loaded.tenants.values(), key=lambda t: t.id) if env in t.environments]
-                    + [str(e) for e in loaded.errors]
+                    [[t.id, t.region] for t in sorted(tenants.values(), key=lambda t: t.id) if env in t.environments] + errors
                 ).encode()
                 for env in self.settings.defaults.platform.environments
             }
@@ -297,7 +309,8 @@ class Planner:
     def plan(self, stacks: Iterable[StackRef], progress: Progress = lambda ref, cached: None) -> list[PlannedStack]:
         """Plan ``stacks`` (shared and tenant); return them in the order given."""
         wanted = list(stacks)
-        self._registry_views = None  # the registry may have changed since the last plan
+        # The registry and the stack files may have changed since the last plan.
+        self._registry_views, self._tenant_ids, self._configs = None, None, {}
         envs = sorted({ref.environment for ref in wanted if ref.tenant_id is not None} | {ref.name for ref in wanted if ref.tenant_id is None})
         shared_refs = [StackRef(name=env, environment=env) for env in envs]
         shared = {p.ref.name: p for p in self._run_many([self._job(ref, {}) for ref in shared_refs], lambda ref, cached: None)}

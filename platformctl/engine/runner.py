@@ -8,6 +8,7 @@ see each other's state.
 from __future__ import annotations
 
 import contextvars
+from functools import lru_cache
 import logging
 import runpy
 from dataclasses import dataclass, field
@@ -38,16 +39,25 @@ class StackRun:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-def stack_config(project_root: Path, stack: str) -> dict[str, str]:
-    """Config the CLI would pass: project defaults from Pulumi.yaml, then ``Pulumi.<stack>.yaml``."""
-    project = load_file(project_root / "Pulumi.yaml") or {}
+@lru_cache(maxsize=16)
+def _project_defaults(project_file: Path, mtime_ns: int) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """Pulumi.yaml's project name and config defaults, parsed once per version of the file."""
+    project = load_file(project_file) or {}
     name = project.get("name", "")
-    config: dict[str, str] = {}
+    defaults: list[tuple[str, str]] = []
     for key, spec in (project.get("config") or {}).items():
         default = spec.get("default") if isinstance(spec, dict) else spec
         if default is not None:
             full = key if ":" in key else f"{name}:{key}"
-            config[full] = default if isinstance(default, str) else _json(default)
+            defaults.append((full, default if isinstance(default, str) else _json(default)))
+    return name, tuple(defaults)
+
+
+def stack_config(project_root: Path, stack: str) -> dict[str, str]:
+    """Config the CLI would pass: project defaults from Pulumi.yaml, then ``Pulumi.<stack>.yaml``."""
+    project_file = project_root / "Pulumi.yaml"
+    name, defaults = _project_defaults(project_file, project_file.stat().st_mtime_ns)
+    config = dict(defaults)
     stack_file = project_root / f"Pulumi.{stack}.yaml"
     if stack_file.is_file():
         for key, value in ((load_file(stack_file) or {}).get("config") or {}).items():
