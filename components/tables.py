@@ -49,11 +49,6 @@ def tenant_table(ctx: TenantContext, spec: TableSpec, parent: pulumi.Resource) -
     )
 
 
-def table_arn(ctx: TenantContext, spec: TableSpec) -> str:
-    """The ARN of a tenant table, known before it exists (names are deterministic)."""
-    return ctx.arn("dynamodb", f"table/{ctx.name(spec.name)}")
-
-
 AUDIT = TableSpec("audit")
 IDEMPOTENCY = TableSpec("idempotency", hash_key=IDEMPOTENCY_KEY, range_key=None, ttl_attribute=IDEMPOTENCY_TTL)
 
