@@ -29,7 +29,7 @@ from common import clock
 from common.authorization import is_allowed, require
 from common.aws_clients import AwsClients
 from common.errors import BadRequest, Conflict, FieldError, NotFound
-from common.events import DomainEvent, EventPublisher
+from common.events import publish_for
 from common.idempotency import IdempotentCall
 from common.request_scope import RequestScope
 from common.validation import parse_body, query_parameters
@@ -195,21 +195,14 @@ class BookingService:
         }
 
     def _publish(self, scope: Scope, booking: Mapping[str, Any], event_type: str, extra: Mapping[str, Any]) -> None:
-        event = DomainEvent(
-            event_id=f"{booking['booking_id']}:{event_type}",
-            event_type=event_type,
-            tenant_id=scope.tenant.tenant_id,
-            occurred_at=clock.utc_now(),
-            config_version=scope.config_version,
-            data={
-                "booking_id": booking["booking_id"],
-                "user_id": booking["user_id"],
-                "total_minor": booking["price"]["total_minor"],
-                "currency": booking["price"]["currency"],
-                **extra,
-            },
-        )
-        EventPublisher(self._aws.client("sns")).publish(scope.config.integration.resources.events_topic_arn, event)
+        data = {
+            "booking_id": booking["booking_id"],
+            "user_id": booking["user_id"],
+            "total_minor": booking["price"]["total_minor"],
+            "currency": booking["price"]["currency"],
+            **extra,
+        }
+        publish_for(scope, self._aws.client("sns"), booking["booking_id"], event_type, data)
 
     def _repository(self, scope: Scope) -> BookingRepository:
         return BookingRepository(self._aws.client("dynamodb"), scope.config.integration.resources.bookings_table)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+from . import clock
+
 
 @dataclass(frozen=True)
 class DomainEvent:
@@ -60,3 +62,20 @@ class EventPublisher:
             },
         )
         return str(response["MessageId"])
+
+
+def publish_for(scope: Any, sns_client: Any, subject_id: str, event_type: str, data: Mapping[str, Any]) -> None:  # noqa: ANN401
+    """Publish ``event_type`` about ``subject_id`` for the request's tenant, stamped with the config
+    version the request was served with, to the service's ``events_topic_arn`` resource.
+
+    ``scope`` is the request's ``RequestScope``; its service config must publish an events topic.
+    """
+    event = DomainEvent(
+        event_id=f"{subject_id}:{event_type}",
+        event_type=event_type,
+        tenant_id=scope.tenant.tenant_id,
+        occurred_at=clock.utc_now(),
+        config_version=scope.config_version,
+        data=data,
+    )
+    EventPublisher(sns_client).publish(scope.config.integration.resources.events_topic_arn, event)

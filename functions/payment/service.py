@@ -25,7 +25,7 @@ from common import clock
 from common.authorization import is_allowed
 from common.aws_clients import AwsClients
 from common.errors import BadRequest, Conflict, FieldError, NotFound
-from common.events import DomainEvent, EventPublisher
+from common.events import publish_for
 from common.idempotency import IdempotentCall
 from common.request_scope import RequestScope
 from common.validation import json_body, parse_body, parse_model
@@ -35,7 +35,7 @@ from .config_schema import PaymentConfig
 from .errors import PaymentDeclined, ProviderError
 from .models import ID_PATTERN, IDEMPOTENCY_KEY_PATTERN, AuthorizeRequest, CaptureRequest, RefundRequest
 from .provider import ProviderCall, ProviderClient
-from .repository import AUTHORIZED, CAPTURED, REFUND_FAILED, REFUND_PENDING, REFUND_SUCCEEDED, PaymentRepository
+from .repository import AUTHORIZED, CAPTURED, REFUND_FAILED, REFUND_PENDING, PaymentRepository
 from .views import PAYMENT_ID_PREFIX, REFUND_ID_PREFIX, derive_id, payment_view, refund_view
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -222,22 +222,15 @@ class PaymentService:
         return payment
 
     def _publish(self, scope: Scope, payment: Mapping[str, Any], event_type: str, subject_id: str, amount_minor: int, **extra: str) -> None:
-        event = DomainEvent(
-            event_id=f"{subject_id}:{event_type}",
-            event_type=event_type,
-            tenant_id=scope.tenant.tenant_id,
-            occurred_at=clock.utc_now(),
-            config_version=scope.config_version,
-            data={
-                "payment_id": payment["payment_id"],
-                "booking_id": payment["booking_id"],
-                "user_id": payment["user_id"],
-                "amount_minor": amount_minor,
-                "currency": payment["currency"],
-                **extra,
-            },
-        )
-        EventPublisher(self._aws.client("sns")).publish(scope.config.integration.resources.events_topic_arn, event)
+        data = {
+            "payment_id": payment["payment_id"],
+            "booking_id": payment["booking_id"],
+            "user_id": payment["user_id"],
+            "amount_minor": amount_minor,
+            "currency": payment["currency"],
+            **extra,
+        }
+        publish_for(scope, self._aws.client("sns"), subject_id, event_type, data)
 
     def _repository(self, scope: Scope) -> PaymentRepository:
         return PaymentRepository(self._aws.client("dynamodb"), scope.config.integration.resources.payments_table)
