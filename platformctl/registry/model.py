@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationInfo, field_validator
 
@@ -30,6 +30,13 @@ SECRET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ConfigSection = dict[str, JsonValue]
+
+
+def _only_declared(values: Sequence[str], declared: Sequence[str], what: str, word: str = "unknown") -> None:
+    """Refuse values outside the set the project declares, naming them and the declared set."""
+    unknown = [v for v in values if v not in declared]
+    if unknown:
+        raise ValueError(f"{word} {what}(s) {unknown}; expected some of {list(declared)}")
 
 
 class _Strict(BaseModel):
@@ -60,9 +67,7 @@ class Residency(_Strict):
     @classmethod
     def _supported(cls, regions: list[str]) -> list[str]:
         supported = load_defaults().platform.supported_regions
-        unknown = [r for r in regions if r not in supported]
-        if unknown:
-            raise ValueError(f"unsupported region(s) {unknown}; expected some of {supported}")
+        _only_declared(regions, supported, "region", "unsupported")
         return regions
 
 
@@ -93,10 +98,7 @@ class ServiceConfig(_Strict):
 
 
 def _check_services(services: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
-    known = load_defaults().platform.services
-    unknown = sorted(set(services) - set(known))
-    if unknown:
-        raise ValueError(f"unknown service(s) {unknown}; expected some of {known}")
+    _only_declared(sorted(services), load_defaults().platform.services, "service")
     return services
 
 
@@ -118,9 +120,7 @@ class ConfigTree(ConfigOverrides):
     @classmethod
     def _known_environments(cls, envs: dict[str, ConfigOverrides]) -> dict[str, ConfigOverrides]:
         declared = load_defaults().platform.environments
-        unknown = sorted(set(envs) - set(declared))
-        if unknown:
-            raise ValueError(f"unknown environment(s) {unknown}; expected some of {declared}")
+        _only_declared(sorted(envs), declared, "environment")
         return envs
 
 
@@ -225,9 +225,7 @@ class Tenant(_Strict):
     @classmethod
     def _environments(cls, envs: list[str]) -> list[str]:
         declared = load_defaults().platform.environments
-        unknown = [e for e in envs if e not in declared]
-        if unknown:
-            raise ValueError(f"unknown environment(s) {unknown}; expected some of {declared}")
+        _only_declared(envs, declared, "environment")
         if len(set(envs)) != len(envs):
             raise ValueError("lists an environment twice")
         return envs
