@@ -45,22 +45,40 @@ def check_names(subjects: Sequence[Subject], config: Mapping[str, Any], facts: S
                 yield s.urn, f"property '{prop}' does not carry the tenant ('{facts.prefix}-…' or '/{facts.tenant_id}/…')"
 
 
-def other_tenants_pattern(others: Sequence[str], environments: Sequence[str]) -> re.Pattern[str] | None:
-    """Matches another tenant's stack prefix (``globex-dev``) or namespace (``/globex/``)."""
-    if not others:
-        return None
-    tenants = "|".join(re.escape(t) for t in sorted(others, key=len, reverse=True))
-    envs = "|".join(re.escape(e) for e in environments)
-    return re.compile(rf"(^|[^A-Za-z0-9_-])((?:{tenants})-(?:{envs})([^A-Za-z0-9_]|$)|/(?:{tenants})/)")
+#: A name-like run: another tenant's stack prefix can only start where one starts.
+_NAME_RUN = re.compile(r"[A-Za-z0-9_-]+")
+#: A ``/<segment>`` followed by ``/`` at a name boundary: another tenant's config namespace.
+_NAMESPACE = re.compile(r"(?<![A-Za-z0-9_-])/([A-Za-z0-9_-]+)(?=/)")
+
+
+class OtherTenants:
+    """Finds another tenant's stack prefix (``globex-dev``, alone or followed by ``-…``) or
+    namespace (``/globex/``) in a string.
+
+    Set look-ups on the string's name runs, not one regex alternation over every tenant id:
+    a registry of a thousand tenants would make that alternation the slowest rule of the plan.
+    """
+
+    def __init__(self, others: Sequence[str], environments: Sequence[str]) -> None:
+        self.ids = frozenset(others)
+        self.prefixes = frozenset(f"{t}-{e}" for t in others for e in environments)
+
+    def found_in(self, text: str) -> bool:
+        for run in _NAME_RUN.findall(text):
+            parts = run.split("-")
+            # "<tenant>-<env>" is the whole run or is followed by "-" within it.
+            if any("-".join(parts[: k + 1]) in self.prefixes for k in range(1, len(parts))):
+                return True
+        return any(segment in self.ids for segment in _NAMESPACE.findall(text))
 
 
 def check_references(subjects: Sequence[Subject], config: Mapping[str, Any], facts: StackFacts) -> Iterable[tuple[str, str]]:
     others = [t for t in config["other_tenant_ids"] if t != facts.tenant_id]
-    pattern = other_tenants_pattern(others, config["environments"])
-    if pattern is None:
+    if not others:
         return
+    matcher = OtherTenants(others, config["environments"])
     for s in subjects:
-        if any(pattern.search(text) for text in strings(s.props)) or pattern.search(s.name):
+        if any(matcher.found_in(text) for text in strings(s.props)) or matcher.found_in(s.name):
             yield s.urn, "an input references another tenant's resources (a name or ARN of another tenant's stack)"
 
 
