@@ -18,6 +18,8 @@ from common.api import ApiFunction
 from common.environment import FunctionEnvironment
 
 from .conftest import REGION
+from .fn_services import call_api as send
+from .fn_services import record_calls
 from .fn_support import (
     FakeLambdaContext,
     Tenant,
@@ -54,23 +56,6 @@ def booking(acme: Tenant, code_root: Path) -> ApiFunction[Any]:
     return build(acme, code_root)
 
 
-def send(
-    function: ApiFunction[Any],
-    method: str,
-    path: str,
-    *,
-    body: Any = None,  # noqa: ANN401
-    user: str = "user-1",
-    roles: str = "customer",
-    tenant: str | None = "acme",
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    authorizer: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    event = api_event(method, path, body=body, headers=headers, query=query, authorizer=authorizer if authorizer is not None else authorizer_for(tenant, user, roles))
-    return function.lambda_handler(event, FakeLambdaContext())
-
-
 def shipment(**overrides: Any) -> dict[str, Any]:  # noqa: ANN401
     body = {
         "distance_km": "12.5",
@@ -102,12 +87,6 @@ def subscribe(tenant: Tenant) -> Callable[[], list[dict[str, Any]]]:
 
 def pricing_of(tenant: Tenant) -> PricingModels:
     return PricingModels.model_validate(tenant.config["services"]["booking"]["business"]["pricing_models"])
-
-
-def record_calls(client: Any) -> list[str]:  # noqa: ANN401
-    calls: list[str] = []
-    client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
-    return calls
 
 
 # --- quote ---------------------------------------------------------------------------------------
