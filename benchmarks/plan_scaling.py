@@ -76,7 +76,7 @@ def run_size(count: int, cache_dir: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         registry = Path(tmp)
         synthetic_registry(registry, count)
-        tenants = load_registry([registry]).tenants
+        tenants = load_registry([registry], cache_dir=cache_dir).tenants
         stacks = all_stacks(tenants, defaults.platform.environments, only_envs=["dev"])
         engine = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, use_cache=False, policy=False), tenants)
         # The floor goes through the very same planner (same processes, same order) with capture off.
@@ -108,7 +108,7 @@ def run_size(count: int, cache_dir: Path) -> dict[str, object]:
 
 
             def replan() -> None:
-                loaded = load_registry([registry]).tenants
+                loaded = load_registry([registry], cache_dir=cache_dir).tenants
                 settings = PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, cache_dir=cache_dir, policy=gated)
                 planner = Planner(settings, loaded)
                 planned = planner.plan(all_stacks(loaded, defaults.platform.environments, only_envs=["dev"]))
@@ -154,14 +154,14 @@ def replan_only(count: int) -> str:
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
         registry = Path(tmp)
         synthetic_registry(registry, count)
-        tenants = load_registry([registry]).tenants
+        tenants = load_registry([registry], cache_dir=Path(cache)).tenants
         stacks = all_stacks(tenants, defaults.platform.environments, only_envs=["dev"])
         warm = measure("warm", lambda: Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, cache_dir=Path(cache)), tenants).plan(stacks))
         victim = registry / "synth0000.yaml"
         victim.write_text(victim.read_text().replace("Globex Haulage", "Globex Haulage (renamed)"))
 
         def replan() -> None:
-            loaded = load_registry([registry]).tenants
+            loaded = load_registry([registry], cache_dir=Path(cache)).tenants
             planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=WORKERS, cache_dir=Path(cache)), loaded)
             planned = planner.plan(all_stacks(loaded, defaults.platform.environments, only_envs=["dev"]))
             assert [p.ref.name for p in planned if not p.cached] == ["synth0000-dev"]

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..atomic import write_text_atomic
 from ..defaults import load_defaults
 from ..engine import report
+from ..engine.cache import CACHE_DIR
 from ..engine.plan import Planner, PlanSettings
 from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, UserError
 from ..registry import load_registry
@@ -44,7 +45,8 @@ def plan(
     Exit 0 when nothing is mandatory-violated, 1 when something is, 2 for bad input.
     """
     defaults = load_defaults()
-    loaded = load_registry([registry])
+    # The plan cache also remembers registry files that passed, so unchanged ones are not re-parsed.
+    loaded = load_registry([registry], cache_dir=None if no_cache else CACHE_DIR)
     loaded.raise_for_errors()
     stacks = all_stacks(loaded.tenants, defaults.platform.environments, tenant or (), env or ())
     if not stacks:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from .. import PROJECT_ROOT
 from ..errors import UserError, UserErrors
 from ..safe_yaml import load_file
+from .cache import RegistryCache
 from .model import Tenant
 from .secrets import secret_shape
 
@@ -167,14 +168,27 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
     return tenant
 
 
-def load_tenant(path: Path) -> Tenant:
-    """Load and validate one registry file; its id must match its file name."""
+def load_tenant(path: Path, cache: RegistryCache | None = None) -> Tenant:
+    """Load and validate one registry file; its id must match its file name. With ``cache``, a
+    file that passed this same check before (same name, bytes, code) is not checked again."""
+    content = None
+    if cache is not None:
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = None  # load_file reports it
+        hit = cache.get(path, content) if content is not None else None
+        if hit is not None:
+            return hit
     try:
-        return parse_tenant(load_file(path), str(path), expected_id=path.name.removesuffix(REGISTRY_SUFFIX))
+        tenant = parse_tenant(load_file(path), str(path), expected_id=path.name.removesuffix(REGISTRY_SUFFIX))
     except UserErrors as exc:
         raise UserErrors([_one_line(e) for e in exc.errors]) from None
     except UserError as exc:
         raise _one_line(exc) from None
+    if cache is not None and content is not None:
+        cache.put(path, content, tenant)
+    return tenant
 
 
 def _expand(path: Path) -> list[Path]:
@@ -211,9 +225,13 @@ class RegistryLoadResult:
             raise UserErrors(self.errors)
 
 
-def load_registry(paths: Iterable[Path] = (REGISTRY_DIR,)) -> RegistryLoadResult:
-    """Load every registry file under ``paths``; collect all problems rather than stop at one."""
+def load_registry(paths: Iterable[Path] = (REGISTRY_DIR,), cache_dir: Path | None = None) -> RegistryLoadResult:
+    """Load every registry file under ``paths``; collect all problems rather than stop at one.
+
+    ``cache_dir``: remember files that passed (see :mod:`.cache`) so an unchanged file is not
+    parsed and checked again by the next load."""
     result = RegistryLoadResult()
+    cache = RegistryCache(cache_dir) if cache_dir is not None else None
     files: list[Path] = []
     for given in paths:
         try:
@@ -222,7 +240,7 @@ def load_registry(paths: Iterable[Path] = (REGISTRY_DIR,)) -> RegistryLoadResult
             result.errors.append(exc)
     for path in _each_once(files):
         try:
-            tenant = load_tenant(path)
+            tenant = load_tenant(path, cache)
         except UserErrors as exc:
             result.errors += exc.errors
             continue
@@ -236,4 +254,6 @@ def load_registry(paths: Iterable[Path] = (REGISTRY_DIR,)) -> RegistryLoadResult
             continue
         result.tenants[tenant.id] = tenant
         result.files[tenant.id] = path
+    if cache is not None:
+        cache.save()
     return result
