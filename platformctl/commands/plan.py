@@ -39,6 +39,7 @@ def plan(
     registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
     workers: int = typer.Option(0, "--workers", "-j", min=0, help="Worker processes (0: one per core)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Re-plan every stack, ignoring the plan cache."),
+    cache_dir: Path = typer.Option(CACHE_DIR, "--cache-dir", help="Where the plan cache lives (CI can keep it between runs)."),
 ) -> None:
     """Plan the shared stacks and every tenant × environment offline, then run the policy gate.
 
@@ -46,12 +47,13 @@ def plan(
     """
     defaults = load_defaults()
     # The plan cache also remembers registry files that passed, so unchanged ones are not re-parsed.
-    loaded = load_registry([registry], cache_dir=None if no_cache else CACHE_DIR)
+    loaded = load_registry([registry], cache_dir=None if no_cache else cache_dir)
     loaded.raise_for_errors()
     stacks = all_stacks(loaded.tenants, defaults.platform.environments, tenant or (), env or ())
     if not stacks:
         raise UserError("plan", "no stacks match the given --tenant/--env filters")
-    planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=workers, use_cache=not no_cache), loaded.tenants)
+    settings = PlanSettings(defaults=defaults, registry_dir=registry, workers=workers, use_cache=not no_cache, cache_dir=cache_dir)
+    planner = Planner(settings, loaded.tenants)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),

@@ -300,11 +300,15 @@ class PackProcess:
         """Stop the server the way the engine does: interrupt, then wait, then kill."""
         self.interrupt()
         if self.process.poll() is None:
+            # A blocking wait returns the moment the pack exits (a wait with a timeout polls);
+            # the timer kills a pack that ignores the interrupt.
+            killer = threading.Timer(load_defaults().offline.policy_pack_shutdown_seconds, self.process.kill)
+            killer.daemon = True
+            killer.start()
             try:
-                self.process.wait(timeout=load_defaults().offline.policy_pack_shutdown_seconds)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
                 self.process.wait()
+            finally:
+                killer.cancel()
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._stderr.close()

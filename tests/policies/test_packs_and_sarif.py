@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from sarif_kit import validation_errors
 
 from platformctl import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, stack_config
-from platformctl.policy.runner import PolicyContext, PolicySession
+from platformctl.defaults import load_defaults
+from platformctl.policy import runner
+from platformctl.policy.runner import DEFAULT_PACKS, PackProcess, PolicyContext, PolicySession
 from platformctl.policy.sarif import to_sarif, write_sarif
 from platformctl.registry.model import Exemption
 from policies.rules import PACK_NAMES, PACKS, aws, rule
@@ -79,3 +85,25 @@ def test_sarif_of_a_shared_stack_points_at_the_component(session: PolicySession,
     assert validation_errors(document) == []
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for run_ in document["runs"] for r in run_["results"] if r["ruleId"] == "sns-encryption"}
     assert uris and all(u.startswith("components/") for u in uris)
+
+
+def test_closing_a_session_stops_every_pack(context: PolicyContext) -> None:
+    session = PolicySession(context)
+    processes = [pack.process for pack in session.packs]
+    assert all(p.poll() is None for p in processes)
+    session.close()
+    assert all(p.poll() is not None for p in processes)
+
+
+def test_a_pack_that_ignores_the_interrupt_is_killed_after_the_shutdown_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    pack = PackProcess(DEFAULT_PACKS[0])
+    pack.process.kill()
+    pack.process.wait()
+    stubborn = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    pack.process = subprocess.Popen([sys.executable, "-c", stubborn], stdout=subprocess.PIPE)
+    assert pack.process.stdout is not None and pack.process.stdout.readline() == b"ready\n"
+    defaults = load_defaults()
+    quick = defaults.model_copy(update={"offline": defaults.offline.model_copy(update={"policy_pack_shutdown_seconds": 0.2})})
+    monkeypatch.setattr(runner, "load_defaults", lambda: quick)
+    pack.close()
+    assert pack.process.returncode == -signal.SIGKILL
