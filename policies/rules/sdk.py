@@ -9,7 +9,6 @@ nothing; only ``PolicyPack`` starts a server, and only a pack's ``__main__.py`` 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -27,7 +26,9 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 
+from . import fast_paths
 from .base import Param, RuleSpec, StackFacts, Subject, Unknown
+from .fast_paths import LastCalls
 from .exemptions import EXEMPTION_SCHEMA, settle
 
 #: The project root (where defaults.yaml lives): policies/rules/sdk.py → ../../
@@ -143,7 +144,7 @@ def evaluate_stack(rule: RuleSpec, subjects: Sequence[Subject], config: Mapping[
 
 def _plain_once(value: Any) -> Any:  # noqa: ANN401
     """:func:`plain`, once per proxy (every policy of a request sees the same proxy once the
-    conversion cache is installed)."""
+    conversions of fast_paths are installed)."""
     return _PLAIN(value)
 
 
@@ -214,7 +215,7 @@ def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, A
     """The ``PolicyPack`` keyword arguments of pack ``pack`` (a folder name under policies/)."""
     from . import PACK_DESCRIPTIONS, PACK_NAMES, PACKS
 
-    install_conversion_cache()
+    fast_paths.install()
     return {
         "name": PACK_NAMES[pack],
         "description": PACK_DESCRIPTIONS[pack],
@@ -223,50 +224,4 @@ def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, A
     }
 
 
-class _LastCalls:
-    """Memoises a pure function on the identity of its argument, for the last ``size``
-    arguments.
-
-    The SDK's servicer converts and proxies a resource's properties once per policy; with
-    every policy of the pack looking at the same request, that conversion is most of the
-    pack's time. Entries hold their argument, so an id is never reused while cached.
-    """
-
-    def __init__(self, function: Callable[[Any], Any], size: int = 2048) -> None:
-        self.function = function
-        self.size = size
-        self.entries: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-
-    def __call__(self, argument: Any, *rest: Any, **options: Any) -> Any:  # noqa: ANN401
-        if rest or options:
-            return self.function(argument, *rest, **options)
-        entry = self.entries.get(id(argument))
-        if entry is not None and entry[0] is argument:
-            return entry[1]
-        result = self.function(argument)
-        self.entries[id(argument)] = (argument, result)
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-        return result
-
-
-_PLAIN = _LastCalls(plain)
-
-
-def install_conversion_cache() -> None:
-    """Make the SDK convert each resource's properties once per request instead of once per
-    policy. The conversions are pure and the rules never mutate what they receive (they work
-    on :func:`plain` copies), so results are unchanged; only the repeated work goes."""
-    from types import SimpleNamespace
-
-    from pulumi_policy import policy as servicer_module
-
-    json_format = servicer_module.json_format
-    if isinstance(getattr(json_format, "MessageToDict", None), _LastCalls):
-        return
-    servicer_module.json_format = SimpleNamespace(  # type: ignore[assignment]
-        MessageToDict=_LastCalls(json_format.MessageToDict),
-        **{k: getattr(json_format, k) for k in ("ParseDict", "Parse", "MessageToJson") if hasattr(json_format, k)},
-    )
-    servicer_module.deserialize_properties = _LastCalls(servicer_module.deserialize_properties)  # type: ignore[assignment]
-    servicer_module.unknown_checking_proxy = _LastCalls(servicer_module.unknown_checking_proxy)  # type: ignore[assignment]
+_PLAIN = LastCalls(plain)

@@ -1,0 +1,140 @@
+"""The pack speed-ups return exactly what the SDK's own conversions return."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+from google.protobuf import json_format, struct_pb2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pulumi.runtime.proto import analyzer_pb2
+from pulumi_policy import policy as servicer_module
+
+from policies.rules import fast_paths
+from policies.rules.fast_paths import LastCalls, Memo, message_to_dict, per_request, struct_to_dict
+
+# What a resource's properties can hold on the wire: JSON values, the engine's signature
+# keys among them.
+_scalars = st.none() | st.booleans() | st.text(max_size=12) | st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53)
+_values = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=30)
+_documents = st.dictionaries(st.text(max_size=10), _values, max_size=6)
+
+
+def _struct(document: dict) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(document)
+    # What the pack receives: a message parsed from bytes.
+    return struct_pb2.Struct.FromString(message.SerializeToString())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_documents)
+def test_struct_conversion_equals_message_to_dict(document: dict) -> None:
+    message = _struct(document)
+    expected = json_format.MessageToDict(message)
+    got = struct_to_dict(message)
+    assert got == expected
+    assert list(got) == list(expected)  # same key order too
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+def test_non_finite_numbers_are_refused_as_the_printer_refuses_them(number: float) -> None:
+    message = struct_pb2.Struct()
+    message.fields["x"].number_value = number
+    with pytest.raises(ValueError) as printer:
+        json_format.MessageToDict(message)
+    with pytest.raises(ValueError) as fast:
+        struct_to_dict(message)
+    assert str(fast.value) == str(printer.value)
+
+
+def test_an_unset_value_reads_as_none_like_the_printer() -> None:
+    message = struct_pb2.Struct()
+    message.fields["unset"].CopyFrom(struct_pb2.Value())
+    assert struct_to_dict(message) == json_format.MessageToDict(message) == {"unset": None}
+
+
+def test_other_messages_and_options_go_to_the_original() -> None:
+    convert = message_to_dict(json_format.MessageToDict)
+    request = analyzer_pb2.AnalyzeRequest(type="aws:s3/bucket:Bucket", urn="urn:x", name="b")
+    assert convert(request) == json_format.MessageToDict(request)
+    struct = _struct({"a_b": 1})
+    assert convert(struct, preserving_proto_field_name=True) == json_format.MessageToDict(struct, preserving_proto_field_name=True)
+
+
+def test_last_calls_converts_each_message_once() -> None:
+    calls: list[object] = []
+    memo = LastCalls(lambda m: calls.append(m) or len(calls))
+    first, second = _struct({"a": 1}), _struct({"a": 1})
+    assert [memo(first), memo(first), memo(second), memo(first)] == [1, 1, 2, 1]
+    assert calls == [first, second]
+
+
+def test_last_calls_forgets_the_oldest_beyond_its_size() -> None:
+    calls: list[object] = []
+    memo = LastCalls(lambda m: calls.append(m) or len(calls), size=2)
+    a, b, c = object(), object(), object()
+    memo(a), memo(b), memo(c)
+    assert memo(a) == 4 and len(memo.entries) == 2
+
+
+def test_a_cached_id_is_never_confused_with_a_new_object() -> None:
+    memo = Memo()
+    key = object()
+    memo.remember(key, "result")
+    other = object()
+    memo.entries[id(other)] = (key, "result")  # an id reused by another object
+    assert memo.lookup(other) is fast_paths._MISS
+
+
+def test_per_request_memoises_on_the_request_only() -> None:
+    seen: list[object] = []
+
+    def options(self: object, request: object) -> object:
+        seen.append(request)
+        return ("options", id(request))
+
+    cached = per_request(options)
+    request = analyzer_pb2.AnalyzeRequest(urn="urn:x")
+    assert cached(None, request) is cached(object(), request)
+    assert seen == [request]
+
+
+def test_concurrent_callers_get_the_same_answers() -> None:
+    memo = LastCalls(lambda m: json_format.MessageToDict(m), size=8)
+    messages = [_struct({"i": i}) for i in range(32)]
+    failures: list[str] = []
+
+    def work() -> None:
+        for _ in range(20):
+            for i, message in enumerate(messages):
+                if memo(message) != {"i": float(i)}:
+                    failures.append(f"{i}")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+def test_install_is_idempotent_and_keeps_the_servicer_methods_equivalent(monkeypatch: pytest.MonkeyPatch) -> None:
+    servicer = servicer_module._PolicyAnalyzerServicer
+    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
+        monkeypatch.setattr(servicer_module, name, getattr(servicer_module, name))
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        monkeypatch.setattr(servicer, name, getattr(servicer, name))
+    original_options = servicer._get_resource_options
+    fast_paths.install()
+    installed = servicer_module.json_format.MessageToDict
+    fast_paths.install()
+    assert servicer_module.json_format.MessageToDict is installed
+    request = analyzer_pb2.AnalyzeRequest(urn="urn:x", options=analyzer_pb2.AnalyzerResourceOptions(protect=True, parent="urn:p"))
+    assert _fields(servicer._get_resource_options(None, request)) == _fields(original_options(None, request))
+
+
+def _fields(options: object) -> dict:
+    return {k: vars(v) if hasattr(v, "__dict__") else v for k, v in vars(options).items()}
