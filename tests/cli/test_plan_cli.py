@@ -136,3 +136,17 @@ def test_onboarding_is_one_new_file_that_plans_clean(tmp_path):
     assert [s["stack"] for s in document["stacks"]] == ["northwind-dev"]
     assert document["summary"]["resources"] > 0
     assert document["summary"]["mandatory"] == 0
+
+
+def test_cache_dir_holds_the_plan_and_registry_caches_and_a_second_run_reads_them(tmp_path):
+    cache = tmp_path / "cache"
+    outputs = [tmp_path / "first.json", tmp_path / "second.json"]
+    summaries = []
+    for out in outputs:
+        result = _platformctl("plan", "-t", "initech", "-f", "json", "-o", str(out), "--cache-dir", str(cache))
+        assert result.returncode == 0, result.stderr
+        summaries.append(sorted(p.name for p in cache.rglob("*.summary.json")))
+    assert (cache / "registry.json").is_file()
+    # Shared dev stack + initech-dev, planned once; the second run added nothing.
+    assert len(summaries[0]) == 2 and summaries[1] == summaries[0]
+    assert json.loads(outputs[0].read_text()) == json.loads(outputs[1].read_text())
