@@ -16,60 +16,71 @@ process installs these (``pack_arguments``), never the program or ``platformctl`
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+import threading
 from types import SimpleNamespace
 from typing import Any, Callable
 
 from google.protobuf import struct_pb2
 
-#: Requests in flight at once in a pack (the SDK serves four at a time) times the resources a
-#: stack request carries, with room to spare: entries only need to outlive their request.
-CACHE_SIZE = 4096
+MISS = object()
 
-
-_MISS = object()
+#: The memo entries of the request the current server thread is serving (None between requests).
+_REQUEST = threading.local()
 
 
 class Memo:
-    """Results remembered by the identity of the object they were computed from, for the last
-    ``size`` objects.
+    """Results remembered by the identity of the object they were computed from, for as long as
+    the request being served lasts.
 
-    Entries hold their object, so an id is never reused while it is cached. Safe for the SDK's
-    server threads without a lock: each dictionary operation is atomic, and two threads missing
-    on the same object each compute it once (equal results; the later one is kept).
+    The SDK serves each request on one thread from start to end, so the entries live in that
+    thread's request scope (:func:`one_request`): nothing is shared between threads, and when
+    the request ends its conversions are freed with it instead of piling up for the garbage
+    collector. Outside a request nothing is remembered. Entries hold their object, so an id is
+    never reused while it is cached.
     """
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        self.size = size
-        self.entries: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-
     def lookup(self, key: Any) -> Any:  # noqa: ANN401
-        """The result remembered for ``key``, or ``_MISS``."""
-        entry = self.entries.get(id(key))
-        return entry[1] if entry is not None and entry[0] is key else _MISS
+        """The result remembered for ``key`` in this request, or ``MISS``."""
+        entries = getattr(_REQUEST, "entries", None)
+        if entries is None:
+            return MISS
+        entry = entries.get((id(self), id(key)))
+        return entry[1] if entry is not None and entry[0] is key else MISS
 
     def remember(self, key: Any, result: Any) -> Any:  # noqa: ANN401
-        self.entries[id(key)] = (key, result)
-        if len(self.entries) > self.size:
-            try:
-                self.entries.popitem(last=False)
-            except KeyError:  # another thread emptied it first
-                pass
+        entries = getattr(_REQUEST, "entries", None)
+        if entries is not None:
+            entries[(id(self), id(key))] = (key, result)
         return result
+
+
+def one_request(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A servicer entry point (``Analyze``, ``AnalyzeStack``) that opens a memo scope for the
+    request it serves and drops it when the request is answered."""
+
+    def serve(self: Any, request: Any, context: Any) -> Any:  # noqa: ANN401
+        outer = getattr(_REQUEST, "entries", None)
+        _REQUEST.entries = {}
+        try:
+            return method(self, request, context)
+        finally:
+            _REQUEST.entries = outer
+
+    serve.__wrapped__ = method  # type: ignore[attr-defined]
+    return serve
 
 
 class LastCalls(Memo):
     """A pure one-argument function (a conversion of a message) memoised on its argument."""
 
-    def __init__(self, function: Callable[[Any], Any], size: int = CACHE_SIZE) -> None:
-        super().__init__(size)
+    def __init__(self, function: Callable[[Any], Any]) -> None:
         self.function = function
 
     def __call__(self, argument: Any, *rest: Any, **options: Any) -> Any:  # noqa: ANN401
         if rest or options:
             return self.function(argument, *rest, **options)
         found = self.lookup(argument)
-        return self.remember(argument, self.function(argument)) if found is _MISS else found
+        return self.remember(argument, self.function(argument)) if found is MISS else found
 
 
 def per_request(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -78,7 +89,7 @@ def per_request(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 
     def cached(self: Any, request: Any) -> Any:  # noqa: ANN401
         found = memo.lookup(request)
-        return memo.remember(request, method(self, request)) if found is _MISS else found
+        return memo.remember(request, method(self, request)) if found is MISS else found
 
     cached.__wrapped__ = method  # type: ignore[attr-defined]
     return cached
@@ -141,6 +152,8 @@ def install() -> None:
     servicer = servicer_module._PolicyAnalyzerServicer  # noqa: SLF001 (the class the pack serves)
     for method in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, method, per_request(getattr(servicer, method)))
+    for method in ("Analyze", "AnalyzeStack"):
+        setattr(servicer, method, one_request(getattr(servicer, method)))
 
 
-__all__ = ["CACHE_SIZE", "LastCalls", "Memo", "install", "message_to_dict", "per_request", "struct_to_dict", "value_to_python"]
+__all__ = ["MISS", "LastCalls", "Memo", "install", "message_to_dict", "one_request", "per_request", "struct_to_dict", "value_to_python"]

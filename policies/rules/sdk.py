@@ -28,7 +28,7 @@ from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 
 from . import fast_paths
 from .base import Param, RuleSpec, StackFacts, Subject, Unknown
-from .fast_paths import LastCalls
+from .fast_paths import MISS, LastCalls, Memo
 from .exemptions import EXEMPTION_SCHEMA, settle
 
 #: The project root (where defaults.yaml lives): policies/rules/sdk.py → ../../
@@ -149,16 +149,25 @@ def _plain_once(value: Any) -> Any:  # noqa: ANN401
 
 
 def _subject(type_: str, name: str, urn: str, props: Any, provider: Any, config: Mapping[str, Any], parent: str = "") -> Subject:  # noqa: ANN401
-    return Subject(
+    """The rules' view of one resource; built once per request and shared by every policy that
+    looks at it (a Subject is immutable), keyed on the request's properties proxy."""
+    key = (type_, name, urn, parent, tuple(config["environments"]), provider.resource_type if provider is not None else "",
+           id(provider.props) if provider is not None else None)
+    found = _SUBJECTS.lookup(props)
+    if found is not MISS and found[0] == key:
+        return found[1]
+    subject = Subject(
         type=type_,
         name=name,
         urn=urn,
         props=_plain_once(props),
         stack=StackFacts.from_urn(urn, config["environments"]),
-        provider_type=provider.resource_type if provider is not None else "",
+        provider_type=key[5],
         provider_props=_plain_once(provider.props) if provider is not None else None,
         parent=parent,
     )
+    _SUBJECTS.remember(props, (key, subject))
+    return subject
 
 
 def _resource_validate(rule: RuleSpec, defaults: dict[str, Any]) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
@@ -225,3 +234,4 @@ def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, A
 
 
 _PLAIN = LastCalls(plain)
+_SUBJECTS = Memo()

@@ -13,7 +13,7 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as servicer_module
 
 from policies.rules import fast_paths
-from policies.rules.fast_paths import LastCalls, Memo, message_to_dict, per_request, struct_to_dict
+from policies.rules.fast_paths import LastCalls, Memo, message_to_dict, one_request, per_request, struct_to_dict
 
 # What a resource's properties can hold on the wire: JSON values, the engine's signature
 # keys among them.
@@ -64,29 +64,39 @@ def test_other_messages_and_options_go_to_the_original() -> None:
     assert convert(struct, preserving_proto_field_name=True) == json_format.MessageToDict(struct, preserving_proto_field_name=True)
 
 
-def test_last_calls_converts_each_message_once() -> None:
+def _in_a_request(work):  # noqa: ANN001, ANN202
+    """Run ``work()`` the way the servicer runs a request: inside a memo scope."""
+    return one_request(lambda self, request, context: work())(None, None, None)
+
+
+def test_last_calls_converts_each_message_once_per_request() -> None:
     calls: list[object] = []
     memo = LastCalls(lambda m: calls.append(m) or len(calls))
     first, second = _struct({"a": 1}), _struct({"a": 1})
-    assert [memo(first), memo(first), memo(second), memo(first)] == [1, 1, 2, 1]
+    assert _in_a_request(lambda: [memo(first), memo(first), memo(second), memo(first)]) == [1, 1, 2, 1]
     assert calls == [first, second]
+    # A new request converts again: nothing outlives the request that computed it.
+    assert _in_a_request(lambda: memo(first)) == 3
 
 
-def test_last_calls_forgets_the_oldest_beyond_its_size() -> None:
+def test_outside_a_request_nothing_is_remembered() -> None:
     calls: list[object] = []
-    memo = LastCalls(lambda m: calls.append(m) or len(calls), size=2)
-    a, b, c = object(), object(), object()
-    memo(a), memo(b), memo(c)
-    assert memo(a) == 4 and len(memo.entries) == 2
+    memo = LastCalls(lambda m: calls.append(m) or len(calls))
+    message = _struct({"a": 1})
+    assert [memo(message), memo(message)] == [1, 2]
 
 
 def test_a_cached_id_is_never_confused_with_a_new_object() -> None:
     memo = Memo()
-    key = object()
-    memo.remember(key, "result")
-    other = object()
-    memo.entries[id(other)] = (key, "result")  # an id reused by another object
-    assert memo.lookup(other) is fast_paths._MISS
+
+    def work() -> object:
+        key = object()
+        memo.remember(key, "result")
+        other = object()
+        fast_paths._REQUEST.entries[(id(memo), id(other))] = (key, "result")  # an id reused by another object
+        return memo.lookup(other)
+
+    assert _in_a_request(work) is fast_paths.MISS
 
 
 def test_per_request_memoises_on_the_request_only() -> None:
@@ -98,22 +108,26 @@ def test_per_request_memoises_on_the_request_only() -> None:
 
     cached = per_request(options)
     request = analyzer_pb2.AnalyzeRequest(urn="urn:x")
-    assert cached(None, request) is cached(object(), request)
+    assert _in_a_request(lambda: cached(None, request) is cached(object(), request))
     assert seen == [request]
 
 
-def test_concurrent_callers_get_the_same_answers() -> None:
-    memo = LastCalls(lambda m: json_format.MessageToDict(m), size=8)
-    messages = [_struct({"i": i}) for i in range(32)]
+def test_threads_serving_requests_at_once_never_see_each_others_entries() -> None:
+    memo = LastCalls(lambda m: json_format.MessageToDict(m))
     failures: list[str] = []
+    barrier = threading.Barrier(4)
 
-    def work() -> None:
-        for _ in range(20):
-            for i, message in enumerate(messages):
-                if memo(message) != {"i": float(i)}:
-                    failures.append(f"{i}")
+    def request(worker: int) -> None:
+        def work() -> None:
+            barrier.wait()
+            for round_ in range(50):
+                message = _struct({"worker": worker, "round": round_})
+                if memo(message) != {"worker": float(worker), "round": float(round_)} or memo(message) is not memo(message):
+                    failures.append(f"{worker}/{round_}")
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
+        _in_a_request(work)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -121,11 +135,20 @@ def test_concurrent_callers_get_the_same_answers() -> None:
     assert failures == []
 
 
+def test_a_request_scope_ends_even_when_the_request_fails() -> None:
+    def failing() -> None:
+        raise RuntimeError("rule crashed")
+
+    with pytest.raises(RuntimeError):
+        _in_a_request(failing)
+    assert getattr(fast_paths._REQUEST, "entries", None) is None
+
+
 def test_install_is_idempotent_and_keeps_the_servicer_methods_equivalent(monkeypatch: pytest.MonkeyPatch) -> None:
     servicer = servicer_module._PolicyAnalyzerServicer
     for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
         monkeypatch.setattr(servicer_module, name, getattr(servicer_module, name))
-    for name in ("_get_resource_options", "_get_provider_resource"):
+    for name in ("_get_resource_options", "_get_provider_resource", "Analyze", "AnalyzeStack"):
         monkeypatch.setattr(servicer, name, getattr(servicer, name))
     original_options = servicer._get_resource_options
     fast_paths.install()
