@@ -48,6 +48,7 @@ class OfflineSection(_Strict):
     organization: str
     policy_pack_startup_seconds: float
     policy_pack_shutdown_seconds: float
+    gc_young_threshold: int
 
 
 class TierSettings(_Strict):

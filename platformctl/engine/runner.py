@@ -22,8 +22,10 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from .. import PROJECT_ROOT
+from ..defaults import load_defaults
 from ..errors import UserError
 from ..safe_yaml import load_file
+from . import heap
 from .capture import CapturedResource
 from .monitor import CaptureMonitor, OutputsOnlyMonitor, PlanMocks
 
@@ -134,7 +136,8 @@ def run_stack(
             return StackRun(stack=stack, resources=[], outputs=monitor.stack_outputs)
         return StackRun(stack=stack, resources=monitor.captured, outputs=monitor.stack_outputs)
 
-    return contextvars.Context().run(body)
+    with heap.program_run(load_defaults().offline.gc_young_threshold):
+        return contextvars.Context().run(body)
 
 
 class ProgramError(UserError):
