@@ -68,12 +68,21 @@ def _binding(kind: str) -> bytes:
 
 
 _NAME_CHARS = re.compile(rb"[\w.-]*")
-# A comparison: the keyword's name (with its dots, subscripts and .get() call) followed by an
-# operator, or an operator followed by the name; a string literal must be on the line, or a
-# bracket opened at its end (the literals follow). Or a `match` line, whose cases follow.
-# Lines of an assert are left out: the AST walk does not read comparisons under an assert.
-_COMPARED_AFTER = re.compile(rb"""[\w.\[\]"'()-]*[ \t]*(?:==|!=|in\b|not\b|is\b|\.startswith\b|\.endswith\b)""")
-_COMPARED_BEFORE = re.compile(rb"""(?:(?:==|!=)[ \t]*|\b(?:in|is|not)[ \t]+)\(?[\w.\[\]"'()]*$""")
+# A comparison with a string literal: the keyword's name (with its dots, subscripts and .get()
+# call) followed by an operator and an operand that can be a string literal, or such an operand
+# and an operator followed by the name; a string literal must also be on the line, or a bracket
+# opened at its end (the literals follow). Or a `match` line, whose cases follow. Lines of an
+# assert are left out: the AST walk does not read comparisons under an assert.
+# The operand after the operator: a quote (after a string prefix), a bracket (a parenthesised
+# string, or a tuple, list or set of them), or the line's end (the operand is on the next line).
+_OPERAND_AFTER = rb"""[ \t]*(?:[rRuUbBfF]{0,2}["']|[(\[{]|\\?[ \t]*$)"""
+_OPERATOR = rb"""(?:==|!=|(?:not[ \t]+)?in\b|is(?:[ \t]+not)?\b)"""
+_COMPARED_AFTER = re.compile(
+    rb"""[\w.\[\]"'()-]*[ \t]*(?:""" + _OPERATOR + rb"""|\.(?:starts|ends)with[ \t]*\()""" + _OPERAND_AFTER, re.MULTILINE
+)
+# The operand before the operator ends with a quote or a closing parenthesis (a parenthesised
+# string), or the operator opens the line (the operand ended the line before).
+_COMPARED_BEFORE = re.compile(rb"""(?:["')][ \t]*|^[ \t]*)""" + _OPERATOR + rb"""[ \t]*\(?[\w.\[\]"'()]*$""", re.MULTILINE)
 _LITERAL_ON_LINE = re.compile(rb"""["']|[(\[{\\][ \t]*$""")
 _ASSERT_OR_MATCH = re.compile(rb"[ \t]*(assert|match)\b")
 
@@ -212,8 +221,13 @@ def _compared(raw: bytes, at: int) -> bool:
     statement = _ASSERT_OR_MATCH.match(line)
     if statement is not None:
         return statement.group(1) == b"match"
-    beside = _COMPARED_AFTER.match(raw, at, start + len(line)) or _COMPARED_BEFORE.search(raw, start, at)
-    return beside is not None and _LITERAL_ON_LINE.search(line) is not None
+    if _COMPARED_AFTER.match(raw, at, start + len(line)) is None:
+        before = _COMPARED_BEFORE.search(raw, start, at)
+        if before is None:
+            return False
+        if before.group(0)[:1] not in b"\"')":
+            return True  # the operator opens the line: the literal ended the line before
+    return _LITERAL_ON_LINE.search(line) is not None
 
 
 # A line that opens with `#` is a comment and one that opens with `>>>` is a doctest inside a

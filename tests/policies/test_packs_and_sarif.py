@@ -107,3 +107,14 @@ def test_a_pack_that_ignores_the_interrupt_is_killed_after_the_shutdown_time(mon
     monkeypatch.setattr(runner, "load_defaults", lambda: quick)
     pack.close()
     assert pack.process.returncode == -signal.SIGKILL
+
+
+def test_a_pack_that_dies_mid_plan_is_one_error_naming_it(context: PolicyContext) -> None:
+    with PolicySession(context) as session:
+        victim = session.packs[1]
+        victim.process.kill()
+        victim.process.wait()
+        with pytest.raises(runner.PolicyPackError) as failure:
+            evaluate(session, compliant_run())
+    assert failure.value.pack == victim.info.name
+    assert "\n" not in str(failure.value)

@@ -172,3 +172,25 @@ def test_python_shebang_script_without_suffix_is_read_as_python(scan_source) -> 
 )
 def test_forms_the_prefilter_must_not_drop_are_found(scan_source, source: str, line: int) -> None:
     assert ("module.py", line, "UT002") in scan_source(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'if tenant ==\\\n        "acme":\n    pass\n',
+        'if tenant == (\n    "acme"\n):\n    pass\n',
+        'if tenant in (\n    "acme",\n    "globex",\n):\n    pass\n',
+        'if tenant == ("acme"):\n    pass\n',
+        'if ("acme") == tenant:\n    pass\n',
+        'if tenant == r"acme":\n    pass\n',
+        'if tenant is not "acme":\n    pass\n',
+        'if tenant not in ["acme"]:\n    pass\n',
+        'if "acme" not in tenant_ids:\n    pass\n',
+        'if "acme" in (tenant):\n    pass\n',
+        'if tenant_id.startswith(("acme", "globex")):\n    pass\n',
+        'if tenant_id.endswith(\n    "-acme"\n):\n    pass\n',
+        'ok = ("acme"\n      == tenant)\n',
+    ],
+)
+def test_comparison_layouts_the_prefilter_must_not_drop_are_found(scan_source, source: str) -> None:
+    assert [rule for _, _, rule in scan_source(source)] == ["UT004"]
