@@ -256,6 +256,7 @@ class PackProcess:
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise UserError(str(self.pack_dir), "is not a policy pack (no PulumiPolicy.yaml)")
         self._stderr = tempfile.TemporaryFile()
+        self._killer: threading.Timer | None = None
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
             [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, str(self.pack_dir)],
@@ -288,27 +289,25 @@ class PackProcess:
         return self._stderr.read().decode(errors="replace")[-limit:].strip() or "no output"
 
     def interrupt(self) -> None:
-        """Ask the server to stop (the engine's interrupt) without waiting for it."""
+        """Ask the server to stop (the engine's interrupt) without waiting for it; a pack that has
+        not stopped when the shutdown time is up is killed."""
         channel = getattr(self, "channel", None)
         if channel is not None:
             channel.close()
             self.channel = None
-        if self.process.poll() is None:
+        if self.process.poll() is None and self._killer is None:
             self.process.send_signal(subprocess.signal.SIGINT)  # type: ignore[attr-defined]
+            self._killer = threading.Timer(load_defaults().offline.policy_pack_shutdown_seconds, self.process.kill)
+            self._killer.daemon = True
+            self._killer.start()
 
     def close(self) -> None:
         """Stop the server the way the engine does: interrupt, then wait, then kill."""
         self.interrupt()
-        if self.process.poll() is None:
-            # A blocking wait returns the moment the pack exits (a wait with a timeout polls);
-            # the timer kills a pack that ignores the interrupt.
-            killer = threading.Timer(load_defaults().offline.policy_pack_shutdown_seconds, self.process.kill)
-            killer.daemon = True
-            killer.start()
-            try:
-                self.process.wait()
-            finally:
-                killer.cancel()
+        # A blocking wait returns the moment the pack exits (a wait with a timeout polls).
+        self.process.wait()
+        if self._killer is not None:
+            self._killer.cancel()
         if self.process.stdout is not None:
             self.process.stdout.close()
         self._stderr.close()

@@ -220,11 +220,25 @@ def build_policies(rules: Sequence[RuleSpec], documents: Documents) -> list[Poli
     return [to_policy(rule, documents) for rule in rules]
 
 
+def answer_interrupts() -> None:
+    """Make the interrupt that stops a pack (the engine's, and ``platformctl``'s) reach it.
+
+    A process started from a background shell job inherits SIGINT as ignored, and Python then
+    leaves it ignored: the SDK's server would never see its KeyboardInterrupt and every pack
+    would sit out the shutdown timeout until it is killed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, Any]:
     """The ``PolicyPack`` keyword arguments of pack ``pack`` (a folder name under policies/)."""
     from . import PACK_DESCRIPTIONS, PACK_NAMES, PACKS
 
     fast_paths.install()
+    answer_interrupts()
     return {
         "name": PACK_NAMES[pack],
         "description": PACK_DESCRIPTIONS[pack],

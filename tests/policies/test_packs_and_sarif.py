@@ -118,3 +118,14 @@ def test_a_pack_that_dies_mid_plan_is_one_error_naming_it(context: PolicyContext
             evaluate(session, compliant_run())
     assert failure.value.pack == victim.info.name
     assert "\n" not in str(failure.value)
+
+
+def test_a_pack_started_with_interrupts_ignored_still_stops_when_interrupted() -> None:
+    # What a background shell job hands its children: SIGINT ignored, inherited across exec.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pack = PackProcess(DEFAULT_PACKS[0])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    pack.close()
+    assert pack.process.returncode == 0  # stopped by its interrupt, not killed at the timeout
