@@ -83,7 +83,7 @@ def _emit(planned: list, output_format: Format, output: Optional[Path], planner:
     else:
         if output is not None:
             raise UserError("--output", "the table format prints to the terminal; use --format json or sarif with --output")
-        console.print(report.table(planned))
+        console.file.write(report.table(planned) + "\n")
         for line in report.violation_lines(planned):
             console.print(line, markup=False)
         totals = report.summary(planned)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
-from rich.table import Table
-
 from .capture import CapturedResource
 from .plan import PlannedStack
 
@@ -68,12 +66,19 @@ def render_json(stacks: list[PlannedStack]) -> str:
     return json.dumps(to_json(stacks), indent=1, sort_keys=False)
 
 
-def table(stacks: list[PlannedStack]) -> Table:
-    """A summary row per stack."""
-    view = Table("stack", "tenant", "env", "resources", "mandatory", "advisory", "exemptions", "cached", title="Offline plan")
+TABLE_COLUMNS = ("stack", "tenant", "env", "resources", "mandatory", "advisory", "exemptions", "cached")
+_COUNTS = frozenset({"resources", "mandatory", "advisory", "exemptions"})
+
+
+def table(stacks: list[PlannedStack]) -> str:
+    """A summary row per stack, as aligned plain text (counts right-aligned).
+
+    Plain text rather than a rich table: a thousand-tenant plan has a thousand rows, and laying
+    them out with rich took longer than re-planning the tenant that changed."""
+    rows = []
     for s in stacks:
         levels = count_levels([s])
-        view.add_row(
+        rows.append((
             s.ref.name,
             s.ref.tenant_id or "(shared)",
             s.ref.environment,
@@ -82,8 +87,15 @@ def table(stacks: list[PlannedStack]) -> Table:
             str(levels[ADVISORY]),
             str(len(s.exemptions)),
             "yes" if s.cached else "",
-        )
-    return view
+        ))
+    widths = [max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(TABLE_COLUMNS)]
+
+    def line(cells: Iterable[str]) -> str:
+        return "  ".join(
+            cell.rjust(width) if name in _COUNTS else cell.ljust(width) for name, cell, width in zip(TABLE_COLUMNS, cells, widths)
+        ).rstrip()
+
+    return "\n".join(["Offline plan", line(TABLE_COLUMNS), line("-" * width for width in widths), *map(line, rows)])
 
 
 def violation_lines(stacks: list[PlannedStack]) -> list[str]:
