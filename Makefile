@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores on the build machines; pytest-xdist spreads the suite over them.
 TEST_WORKERS ?= auto
 
-.PHONY: venv plan test validate scan bench clean
+.PHONY: venv plan test validate scan bench clean engine
 
 venv: $(STAMP)
 
@@ -16,6 +16,29 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+## The real engine: the Pulumi CLI at the release engine/go.mod pins, built from the Go module proxy into
+## .tools/bin (git-ignored), plus the policy-pack starter. Rebuilt only when engine/ changes.
+TOOLS := .tools/bin
+ENGINE_MODULE := github.com/pulumi/pulumi/pkg/v3
+
+engine: $(TOOLS)/pulumi $(TOOLS)/pulumi-analyzer-policy-python $(TOOLS)/.language-host
+
+$(TOOLS)/pulumi: engine/go.mod engine/go.sum
+	mkdir -p $(TOOLS)
+	cd engine && version=$$(go list -m -f '{{.Version}}' $(ENGINE_MODULE)) && \
+		go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$$version" \
+		-o ../$(TOOLS)/pulumi.partial $(ENGINE_MODULE)/cmd/pulumi
+	mv $(TOOLS)/pulumi.partial $(TOOLS)/pulumi
+
+$(TOOLS)/pulumi-analyzer-policy-python: engine/pulumi-analyzer-policy-python
+	mkdir -p $(TOOLS)
+	install -m 0755 $< $@
+
+$(TOOLS)/.language-host: engine/language-host.sh engine/go.mod
+	mkdir -p $(TOOLS)
+	sh engine/language-host.sh $(abspath $(TOOLS))
+	touch $@
 
 ## The main job: validate the registry, then plan every stack offline with the policy gate.
 plan: venv
@@ -36,4 +59,4 @@ bench: venv
 	for script in benchmarks/*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .plan-cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .plan-cache .pytest_cache .hypothesis .tools

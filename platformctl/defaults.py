@@ -51,6 +51,28 @@ class OfflineSection(_Strict):
     gc_young_threshold: int
 
 
+class EngineSection(_Strict):
+    tools_dir: str
+    state_dir: str
+    backend_env_var: str
+    passphrase_env_var: str
+    default_secrets_provider: str
+    operation_timeout_seconds: int
+    parallel: int
+
+
+class LocalAwsSection(_Strict):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    store_env_var: str
+    store_default_subdir: str
+    faults_file: str
+    transient_error: str
+    autoname_suffix_length: int
+    server_threads: int
+    shutdown_grace_seconds: float
+    install_timeout_seconds: float
+
+
 class TierSettings(_Strict):
     throttle_rate_limit: int
     throttle_burst_limit: int
@@ -94,9 +116,31 @@ class PipelineSection(_Strict):
     execution_mode: str
 
 
+class RolloutRetrySection(_Strict):
+    max_attempts: int
+    backoff_base_seconds: float
+    backoff_factor: float
+    backoff_max_seconds: float
+    jitter_fraction: float
+
+
+class RolloutSection(_Strict):
+    """Waves of ``platformctl preview|up|destroy|refresh --all`` (``platformctl/apply``)."""
+
+    tier_order: list[str]
+    concurrency: int
+    #: An integer is a count of failed stacks per wave, a float a fraction of the wave.
+    failure_threshold: int | float
+    retry: RolloutRetrySection
+    log_root: str
+    report_file: str
+
+
 class PlatformDefaults(_Strict):
     platform: PlatformSection
     offline: OfflineSection
+    engine: EngineSection
+    localaws: LocalAwsSection
     tiers: dict[str, TierSettings]
     environments: dict[str, EnvironmentSettings]
     compliance: ComplianceSection
@@ -104,6 +148,7 @@ class PlatformDefaults(_Strict):
     #: Defaults of the policy packs' own parameters (read by ``policies/rules``; free-form here).
     policy: dict[str, Any]
     pipeline: PipelineSection
+    rollout: RolloutSection
     tenant_config: dict[str, Any]
 
     def log_retention_for(self, data_retention_days: int) -> int:
