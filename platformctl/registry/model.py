@@ -160,6 +160,13 @@ class PolicySection(_Strict):
     settings: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
 
 
+class RolloutSettings(_Strict):
+    """How fleet-wide rollouts treat this tenant (``platformctl up --all``, platformctl/apply/waves.py)."""
+
+    #: A canary tenant's stacks run in a wave of their own before the other tenants of the environment.
+    canary: bool = False
+
+
 def tenant_id_problem(value: str) -> str | None:
     """What is wrong with ``value`` as a tenant id, or None when it is a valid one.
 
@@ -190,6 +197,7 @@ class Tenant(_Strict):
     config: ConfigTree = Field(default_factory=ConfigTree)
     secrets: dict[str, SecretRef] = Field(default_factory=dict)
     policy: PolicySection = Field(default_factory=PolicySection)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
 
     @field_validator("id")
     @classmethod
