@@ -7,6 +7,7 @@ from typing import Any
 
 import pulumi
 
+from platformctl.package.manifest import LambdaArtifacts
 from platformctl.settings import TenantSettings
 
 
@@ -23,6 +24,8 @@ class TenantContext:
     key_arn: pulumi.Output[str]
     alarm_topic_arn: pulumi.Input[str]
     layer_arn: pulumi.Input[str]
+    #: The built function zips and layer (``platformctl package``) the functions deploy.
+    artifacts: LambdaArtifacts | None = None
 
     @property
     def prefix(self) -> str:

@@ -1,25 +1,28 @@
 """One Lambda function of a service, with its log group, alarms and fallback values.
 
 The function's environment holds only the allowed variables; everything else — table names,
-thresholds, prices — it reads from the configuration service. Its code archive carries
-``fallback.json``: the merged config it falls back to when the config service is unreachable.
+thresholds, prices — it reads from the configuration service. Its code archive is the handler's
+zip as ``platformctl package`` built it (``ctx.artifacts``) plus ``fallback.json``: the merged
+config it falls back to when the config service is unreachable.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
-from platformctl import PROJECT_ROOT
+from platformctl.errors import UserError
+from platformctl.package.manifest import LambdaArtifacts, program_path
 
 from .context import TenantContext, child
 from .observability import SERVICE as OBSERVABILITY, alarm_defaults, error_rate_queries
 
-FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+#: The key under which the built zip sits in the function's archive: its root, so the zip's
+#: ``<service>/`` folder and ``fallback.json`` end up side by side at the code root.
+CODE_ROOT = "."
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,31 @@ def function_environment(ctx: TenantContext, service: str) -> dict[str, str]:
     }
 
 
-def code_archive(ctx: TenantContext, service: str, resources: pulumi.Input[dict[str, str]] | None) -> pulumi.Output[pulumi.AssetArchive]:
-    """The service package plus its ``fallback.json``: the merged config, with the service's
-    published resources, that the function uses when the config service is unreachable."""
+def stack_artifacts(ctx: TenantContext) -> LambdaArtifacts:
+    """The built artifacts, which must be for the runtime and architecture the functions declare."""
+    platform = ctx.settings.defaults.platform
+    artifacts = ctx.artifacts
+    if artifacts is None:
+        raise UserError(ctx.settings.source, "no Lambda artifacts were given to the tenant platform; run `platformctl package`")
+    if (artifacts.runtime, artifacts.architecture) != (platform.lambda_runtime, platform.lambda_architecture):
+        raise UserError(
+            str(artifacts.root),
+            f"built for {artifacts.runtime}/{artifacts.architecture}, but functions run {platform.lambda_runtime}/{platform.lambda_architecture} "
+            "(defaults.yaml platform); run `platformctl package` without --arch",
+        )
+    return artifacts
+
+
+def code_archive(
+    ctx: TenantContext, service: str, resources: pulumi.Input[dict[str, str]] | None, handler_module: str = "handler"
+) -> pulumi.Output[pulumi.AssetArchive]:
+    """The handler's built zip plus its ``fallback.json``: the merged config, with the service's
+    published resources, that the function uses when the config service is unreachable.
+
+    The archive's hash is the engine's hash of its contents (names and bytes, no timestamps): it
+    changes only when the zip's content or the fallback values do, so an unchanged function is
+    not redeployed."""
+    package = pulumi.FileArchive(program_path(stack_artifacts(ctx).function_zip(f"{service}.{handler_module}")))
 
     def build(resolved: dict[str, str] | None) -> pulumi.AssetArchive:
         document = ctx.settings.fallback_document(service)
@@ -60,7 +85,7 @@ def code_archive(ctx: TenantContext, service: str, resources: pulumi.Input[dict[
             document["service_config"]["integration"]["resources"] = resolved
         return pulumi.AssetArchive(
             {
-                service: pulumi.FileArchive(str(Path(FUNCTIONS_DIR, service))),
+                CODE_ROOT: package,
                 "fallback.json": pulumi.StringAsset(json.dumps(document, sort_keys=True, indent=1)),
             }
         )
@@ -96,7 +121,7 @@ class ServiceFunction(pulumi.ComponentResource):
             runtime=defaults.lambda_runtime,
             architectures=[defaults.lambda_architecture],
             handler=f"{service}.{args.handler_module}.lambda_handler",
-            code=code_archive(ctx, service, args.resources),
+            code=code_archive(ctx, service, args.resources, args.handler_module),
             layers=[ctx.layer_arn],
             memory_size=int(scaling["memory_mb"]),
             reserved_concurrent_executions=int(scaling["reserved_concurrency"]),

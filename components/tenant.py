@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from platformctl.package.manifest import LambdaArtifacts, default_root, read_manifest
 from platformctl.settings import TenantSettings
 
 from .api import ApiGateway, ApiGatewayArgs
@@ -39,7 +40,9 @@ def shared_stack_reference(settings: TenantSettings, parent: pulumi.Resource) ->
 class TenantPlatform(pulumi.ComponentResource):
     """``ubertruck:tenant:TenantPlatform`` — the tenant stack's root component."""
 
-    def __init__(self, settings: TenantSettings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, settings: TenantSettings, opts: pulumi.ResourceOptions | None = None, artifacts: LambdaArtifacts | None = None
+    ) -> None:
         super().__init__("ubertruck:tenant:TenantPlatform", settings.prefix, None, opts)
         prefix = settings.prefix
         # Tenant stacks have no per-stack file: the provider's region comes from the registry.
@@ -48,7 +51,10 @@ class TenantPlatform(pulumi.ComponentResource):
         account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id
         shared = shared_stack_reference(settings, self)
         key = TenantKey(f"{prefix}-key", TenantKeyArgs(settings, account_id), opts=scoped)
-        layer = CommonLayer(f"{prefix}-layer", settings, opts=scoped)
+        # The program builds the artifacts and passes them in (__main__.py); without them, the
+        # last build's manifest is read (never built here: a component does no registry I/O).
+        artifacts = artifacts if artifacts is not None else read_manifest(default_root(settings.defaults))
+        layer = CommonLayer(f"{prefix}-layer", settings, artifacts, opts=scoped)
         # Alarms can only notify a topic in their own region; the shared stack has one per region.
         region = settings.region
         ctx = TenantContext(
@@ -57,6 +63,7 @@ class TenantPlatform(pulumi.ComponentResource):
             key_arn=key.arn,
             alarm_topic_arn=shared.get_output("alarm_topic_arns").apply(lambda arns: arns[region]),
             layer_arn=layer.arn,
+            artifacts=artifacts,
         )
         stores = TenantDataStores(f"{prefix}-data", ctx, opts=scoped)
 

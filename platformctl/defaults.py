@@ -136,6 +136,27 @@ class RolloutSection(_Strict):
     report_file: str
 
 
+class ArtifactsSection(_Strict):
+    """Lambda artifacts (``platformctl package``): where they go, the wheels, Lambda's limits."""
+
+    output_dir: str
+    wheelhouse_dir: str
+    requirements_file: str
+    common_package: str
+    #: Lambda architecture -> the manylinux platform tags pip may choose wheels for.
+    wheel_platforms: dict[str, list[str]]
+    python_implementation: str
+    max_zipped_bytes: int
+    max_unzipped_bytes: int
+    #: (year, month, day, hour, minute, second) of every zip entry.
+    zip_timestamp: list[int] = Field(min_length=6, max_length=6)
+    zip_file_mode: int
+    zip_compression_level: int
+    hash_length: int
+    exclude: list[str]
+    download_timeout_seconds: int
+
+
 class PlatformDefaults(_Strict):
     platform: PlatformSection
     offline: OfflineSection
@@ -149,6 +170,7 @@ class PlatformDefaults(_Strict):
     policy: dict[str, Any]
     pipeline: PipelineSection
     rollout: RolloutSection
+    artifacts: ArtifactsSection
     tenant_config: dict[str, Any]
 
     def log_retention_for(self, data_retention_days: int) -> int:

@@ -1,0 +1,80 @@
+"""The build manifest (``<output>/manifest.json``) and the typed view the program deploys from.
+
+``LambdaArtifacts`` is what a stack program receives: the layer zip and each handler's zip, as
+absolute paths. Building it never happens here; this module only reads what a build wrote, so a
+program can find the artifacts without any registry or network access.
+
+>>> artifacts = read_manifest(Path("build/lambda/arm64"))      # doctest: +SKIP
+>>> artifacts.function_zip("booking.handler").name             # doctest: +SKIP
+'booking-3f1c2a9e0b7d4c55.zip'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import PROJECT_ROOT
+from ..defaults import PlatformDefaults
+from ..errors import UserError
+
+MANIFEST_FILE = "manifest.json"
+
+
+@dataclass(frozen=True)
+class LambdaArtifacts:
+    """The built artifacts of one runtime and architecture."""
+
+    root: Path
+    runtime: str
+    architecture: str
+    layer: Path
+    #: ``<service>.<module>`` -> that handler's function zip.
+    functions: Mapping[str, Path] = field(default_factory=dict)
+
+    def function_zip(self, name: str) -> Path:
+        """The zip of handler ``<service>.<module>``; a clear error if the build has none."""
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise UserError(
+                str(self.root / MANIFEST_FILE), f"no artifact for handler module {name!r}; run `platformctl package` after adding it"
+            ) from None
+
+
+def program_path(path: Path, project_root: Path = PROJECT_ROOT) -> str:
+    """How the program names an artifact to Pulumi: relative to the project (the program's
+    working directory) when inside it, so plans and state do not carry this machine's paths."""
+    try:
+        return path.relative_to(project_root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def artifacts_from_document(root: Path, document: Mapping[str, Any]) -> LambdaArtifacts:
+    """The typed view of a manifest document whose paths are relative to ``root``."""
+    (layer,) = document["layers"]
+    return LambdaArtifacts(
+        root=root,
+        runtime=document["runtime"],
+        architecture=document["architecture"],
+        layer=root / layer["artifact"],
+        functions={entry["name"]: root / entry["artifact"] for entry in document["functions"]},
+    )
+
+
+def read_manifest(root: Path) -> LambdaArtifacts:
+    """The artifacts a build wrote into ``root``; a clear error when there is no build."""
+    path = root / MANIFEST_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(str(path), "no Lambda artifacts built here; run `platformctl package`") from None
+    return artifacts_from_document(root, document)
+
+
+def default_root(defaults: PlatformDefaults, project_root: Path = PROJECT_ROOT) -> Path:
+    """Where ``platformctl package`` writes the platform architecture's artifacts by default."""
+    return project_root / defaults.artifacts.output_dir / defaults.platform.lambda_architecture
