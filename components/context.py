@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pulumi
+import pulumi_aws as aws
 
+from platformctl.errors import UserError
 from platformctl.package.manifest import LambdaArtifacts
 from platformctl.settings import TenantSettings
 
@@ -67,3 +69,45 @@ class TenantContext:
 def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:  # noqa: ANN401
     """Resource options for a child of ``parent`` (the convention: ``parent=self`` everywhere)."""
     return pulumi.ResourceOptions(parent=parent, **kwargs)
+
+
+def pinned_provider(
+    name: str, region: str, account_id: str, parent: pulumi.Resource, tags: Mapping[str, str] | None = None
+) -> aws.Provider:
+    """An AWS provider for ``region`` that works only in ``account_id`` (``allowedAccountIds``).
+
+    Every AWS resource and invoke of every stack goes through one of these: with credentials of
+    another account the provider refuses to configure, so nothing of an environment can land in
+    the wrong account. ``tags`` become the provider's default tags.
+
+    >>> provider = pinned_provider("acme-dev-aws", "ap-south-1", "111111111111", self)  # doctest: +SKIP
+    """
+    return aws.Provider(
+        name,
+        region=region,
+        allowed_account_ids=[account_id],
+        default_tags={"tags": dict(tags)} if tags else None,
+        opts=child(parent),
+    )
+
+
+def arn_account(arn: str) -> str:
+    """The account field of an ARN (``arn:partition:service:region:account:resource``); empty
+    when ``arn`` is not one."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and parts[0] == "arn" else ""
+
+
+def require_account(where: str, arn: str, account_id: str, environment: str) -> str:
+    """``arn`` unchanged when it lies in ``account_id``; otherwise a ``UserError`` naming ``where``.
+
+    Stack config names ARNs of things provisioned outside the platform (the deploy role, the
+    source connection); one in another environment's account would be a cross-account grant.
+    """
+    if arn_account(arn) != account_id:
+        raise UserError(
+            where,
+            f"'{arn}' is not in the {environment} account {account_id} (defaults.yaml environments.{environment}.account_id); "
+            "expected an ARN of that account",
+        )
+    return arn

@@ -32,7 +32,7 @@ import pulumi_aws as aws
 
 from platformctl.defaults import PlatformDefaults
 
-from .context import TenantContext, child
+from .context import TenantContext, child, pinned_provider
 from .tenant_key import KEY_USE_ACTIONS, account_administers, account_root, log_groups_use_key
 
 SERVICE = "observability"
@@ -280,8 +280,11 @@ class PlatformContext:
 
     @classmethod
     def current(cls, environment: str, defaults: PlatformDefaults) -> "PlatformContext":
-        """Resolve the account and region the stack's default provider deploys to."""
-        return cls(environment, defaults, aws.get_caller_identity().account_id, aws.get_region().region)
+        """The environment's account (``defaults.yaml``) and the stack's region (stack config
+        ``aws:region``). ``SharedPlatform`` pins its providers to exactly these, so they are the
+        account and region the stack deploys to, known without asking AWS."""
+        region = pulumi.Config("aws").require("region")
+        return cls(environment, defaults, defaults.environments[environment].account_id, region)
 
     @property
     def prefix(self) -> str:
@@ -438,7 +441,9 @@ class PlatformObservability(pulumi.ComponentResource):
     """``ubertruck:observability:PlatformObservability`` — platform keys, alarm topics, dashboard.
 
     The stack's own region holds the main key (pipeline artifacts and logs too), topic and the
-    platform dashboard; every other tenant region gets a key and a topic of the same names.
+    platform dashboard, through the provider the component inherits from ``SharedPlatform``;
+    every other tenant region gets a key and a topic of the same names, through a provider of
+    that region pinned to the same account.
     """
 
     regions: dict[str, RegionalAlarms]
@@ -455,7 +460,8 @@ class PlatformObservability(pulumi.ComponentResource):
         others = sorted(set(args.tenant_regions) - {platform.region})
         self.regions = {platform.region: self._regional(args, platform.region, None)}
         for region in others:
-            provider = aws.Provider(platform.name("aws", region), region=region, opts=child(self))
+            # Pinned like the stack's own provider: another region, never another account.
+            provider = pinned_provider(platform.name("aws", region), region, platform.account_id, self, platform.tags)
             self.regions[region] = self._regional(args, region, provider)
         home = self.regions[platform.region]
         metrics = MetricsSettings.from_config(platform.defaults.tenant_config["services"][SERVICE]["technical"]["metrics"])

@@ -39,7 +39,7 @@ import yaml
 from platformctl.registry import load_registry
 from platformctl.stacks import all_stacks
 
-from .context import child
+from .context import child, require_account
 from .iam import Grant
 from .observability import PlatformContext, platform_key_alias, policy_document, tenant_alarm_names
 
@@ -78,6 +78,12 @@ class PipelineConfig:
         """Read the keys above; a missing key fails the stack with the key's name."""
         source = PipelineSource(config.require("sourceConnectionArn"), config.require("sourceRepository"), config.require("sourceBranch"))
         return cls(source, config.require("deployRoleArn"), config.require("stateBackendUrl"))
+
+    def require_account(self, platform: PlatformContext, where: str) -> None:
+        """Refuse ARNs outside the environment's account: the pipeline's roles are granted the
+        deploy role and the connection, so one of another environment would cross accounts."""
+        require_account(f"{where}:deployRoleArn", self.deploy_role_arn, platform.account_id, platform.environment)
+        require_account(f"{where}:sourceConnectionArn", self.source.connection_arn, platform.account_id, platform.environment)
 
 
 def role_names(platform: PlatformContext) -> dict[str, str]:

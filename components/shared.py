@@ -9,7 +9,7 @@ import pulumi
 from platformctl.defaults import PlatformDefaults
 from platformctl.registry.loader import REGISTRY_DIR
 
-from .context import child
+from .context import pinned_provider
 from .observability import PlatformContext, PlatformObservability, PlatformObservabilityArgs
 from .pipeline import DeploymentPipeline, DeploymentPipelineArgs, PipelineConfig, environment_tenant_stacks, pipeline_key_users
 
@@ -28,7 +28,13 @@ class SharedPlatform(pulumi.ComponentResource):
         config = pulumi.Config(defaults.platform.project)
         platform = PlatformContext.current(environment, defaults)
         pipeline_config = PipelineConfig.from_stack_config(config)
+        pipeline_config.require_account(platform, f"Pulumi.{environment}.yaml: {defaults.platform.project}")
         tenant_stacks = environment_tenant_stacks(environment, defaults.platform.environments, registry_dir)
+        # The stack's one provider (the components inherit it): the stack's region, and only the
+        # environment's account. Nothing falls back to the default provider, which the stack
+        # file would configure and which pins no account.
+        provider = pinned_provider(platform.name("aws"), platform.region, platform.account_id, self, platform.tags)
+        scoped = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         observability = PlatformObservability(
             platform.name("observability"),
             PlatformObservabilityArgs(
@@ -37,7 +43,7 @@ class SharedPlatform(pulumi.ComponentResource):
                 key_user_role_arns=pipeline_key_users(platform, pipeline_config),
                 tenant_regions=[s.region for s in tenant_stacks],
             ),
-            opts=child(self),
+            opts=scoped,
         )
         pipeline = DeploymentPipeline(
             platform.name("pipeline"),
@@ -48,7 +54,7 @@ class SharedPlatform(pulumi.ComponentResource):
                 alarm_topic_arn=observability.alarm_topic_arn,
                 tenant_stacks=tenant_stacks,
             ),
-            opts=child(self),
+            opts=scoped,
         )
         self.outputs: dict[str, pulumi.Input[object]] = {
             "alarm_topic_arn": observability.alarm_topic_arn,

@@ -8,7 +8,6 @@ their functions.
 from __future__ import annotations
 
 import pulumi
-import pulumi_aws as aws
 
 from platformctl.package.manifest import LambdaArtifacts, default_root, read_manifest
 from platformctl.settings import TenantSettings
@@ -17,7 +16,7 @@ from .api import ApiGateway, ApiGatewayArgs
 from .auth import AuthService, AuthServiceArgs
 from .booking import BookingService, BookingServiceArgs
 from .configuration import ConfigurationService, ConfigurationServiceArgs
-from .context import TenantContext, child
+from .context import TenantContext, child, pinned_provider
 from .function import ServiceFunction
 from .layer import CommonLayer
 from .notification import NotificationService, NotificationServiceArgs
@@ -45,10 +44,13 @@ class TenantPlatform(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ubertruck:tenant:TenantPlatform", settings.prefix, None, opts)
         prefix = settings.prefix
-        # Tenant stacks have no per-stack file: the provider's region comes from the registry.
-        provider = aws.Provider(f"{prefix}-aws", region=settings.region, default_tags={"tags": settings.tags}, opts=child(self))
+        # Tenant stacks have no per-stack file, so no stack config can pin the default provider:
+        # every resource goes through this one, whose region comes from the registry and which
+        # works only in the environment's account. That account is therefore the one the
+        # credentials are in, and the ARNs below can name it without asking AWS.
+        account_id = settings.env.account_id
+        provider = pinned_provider(f"{prefix}-aws", settings.region, account_id, self, settings.tags)
         scoped = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
-        account_id = aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id
         shared = shared_stack_reference(settings, self)
         key = TenantKey(f"{prefix}-key", TenantKeyArgs(settings, account_id), opts=scoped)
         # The program builds the artifacts and passes them in (__main__.py); without them, the

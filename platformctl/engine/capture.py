@@ -41,9 +41,11 @@ class CapturedResource:
     def inputs(self) -> dict[str, Any]:
         return plain(self.wire_inputs)
 
-    def report_view(self) -> dict[str, Any]:
-        """The documented JSON shape of a resource in ``platformctl plan --format json``."""
-        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+    def report_view(self, provider: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The documented JSON shape of a resource in ``platformctl plan --format json``;
+        ``provider`` is the view of the provider it is created through (``ProviderFacts.view``:
+        URN, account, region), None for a component."""
+        return {"urn": self.urn, "type": self.type, "name": self.name, "parent": self.parent, "provider": provider, "inputs": self.inputs}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

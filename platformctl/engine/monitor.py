@@ -12,13 +12,32 @@ from pulumi.runtime.proto import resource_pb2
 
 from .arns import fabricate_state
 from .capture import UNKNOWN, CapturedResource
+from .providers import PROVIDER_TYPE_PREFIX, string_list
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
+#: Stack config that lists the packages whose default provider the engine refuses (or ``*``).
+DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
+
+
+class AccountNotAllowed(Exception):
+    """A provider pins accounts that exclude the one the credentials are in: the AWS provider
+    refuses to configure, and every resource through it fails."""
+
+
+class DefaultProviderDisabled(Exception):
+    """A resource would fall back to a default provider that the stack config disables."""
+
+
 class PlanMocks(pulumi_mocks.Mocks):
-    """Answers the program's resource and invoke calls with AWS-shaped values."""
+    """Answers the program's resource and invoke calls with AWS-shaped values.
+
+    ``account_id`` is the account the credentials of a real deploy would be in (the stack's
+    environment's account): ``getCallerIdentity`` answers it, fabricated ARNs name it, and a
+    provider whose ``allowedAccountIds`` leaves it out fails as the AWS provider does.
+    """
 
     def __init__(self, account_id: str, default_region: str, stack_outputs: dict[str, dict[str, Any]]) -> None:
         self.account_id = account_id
@@ -46,10 +65,19 @@ class PlanMocks(pulumi_mocks.Mocks):
             if name not in self.stack_outputs:
                 raise KeyError(f"stack reference '{name}': that stack is not part of this offline plan")
             return name, {"name": name, "outputs": self.stack_outputs[name], "secretOutputNames": []}
-        if args.typ.startswith("pulumi:providers:"):
+        if args.typ.startswith(PROVIDER_TYPE_PREFIX):
+            self._check_account(args)
             return args.name, dict(args.inputs)
         region = self.region_of(args.provider or "")
         return fabricate_state(args.typ, args.name, self.current_urn, region, self.account_id, dict(args.inputs))
+
+    def _check_account(self, args: pulumi_mocks.MockResourceArgs) -> None:
+        allowed = string_list(args.inputs.get("allowedAccountIds"))
+        forbidden = string_list(args.inputs.get("forbiddenAccountIds"))
+        if (allowed and self.account_id not in allowed) or self.account_id in forbidden:
+            raise AccountNotAllowed(
+                f"provider '{args.name}': AWS account ID not allowed: {self.account_id} (the provider allows {allowed or 'any'}, forbids {forbidden or 'none'})"
+            )
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
         region = self.region_of(args.provider or "")
@@ -101,6 +129,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         wire = json_format.MessageToDict(request.properties if read else request.object, preserving_proto_field_name=True)
         provider = request.provider
         if custom and not provider and not request.type.startswith("pulumi:"):
+            _refuse_if_disabled(request.type, request.name)
             provider = self._default_provider(request.type)
         parent = request.parent or ("" if request.type == ROOT_STACK_TYPE else self._stack_urn)
         options: dict[str, Any] = {}
@@ -134,7 +163,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
             self._capture(request, urn, custom=False, read=False)
             return resource_pb2.RegisterResourceResponse(urn=urn)
         resource = self._capture(request, urn, custom=bool(request.custom), read=False)
-        if resource.type.startswith("pulumi:providers:"):
+        if resource.type.startswith(PROVIDER_TYPE_PREFIX):
             region = resource.inputs.get("region")
             if isinstance(region, str):
                 self.plan_mocks.provider_regions[f"{urn}::{request.name}"] = region
@@ -154,6 +183,17 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
             self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
 
+
+
+def _refuse_if_disabled(type_: str, name: str) -> None:
+    """Refuse a default provider the stack config disables, as the engine does."""
+    from pulumi.runtime.config import get_config
+
+    package = type_.split(":")[0]
+    setting = get_config(DISABLE_DEFAULT_PROVIDERS)
+    disabled = string_list(setting) if setting else []  # a JSON list of package names, or ["*"]
+    if package in disabled or "*" in disabled:
+        raise DefaultProviderDisabled(f"default provider for '{package}' disabled: '{type_}::{name}' must use an explicit provider")
 
 
 def _plain_option(value: Any) -> Any:  # noqa: ANN401

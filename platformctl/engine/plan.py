@@ -189,7 +189,9 @@ class Planner:
         organization = config.get(f"{self.project}:sharedStackOrganization", self.organization)
         shared_config = self._stack_config(ref.environment)
         region = config.get("aws:region") or shared_config.get("aws:region") or self.settings.defaults.platform.supported_regions[0]
-        return _Job(ref, config, shared_outputs, self.settings.defaults.offline.account_id, region, self.project, organization, self.settings.capture)
+        # The credentials of a real deploy are in the environment's account (its providers pin it).
+        account = self.settings.defaults.environments[ref.environment].account_id
+        return _Job(ref, config, shared_outputs, account, region, self.project, organization, self.settings.capture)
 
     def _key(self, job: _Job) -> str:
         if not self.settings.use_cache:

@@ -3,9 +3,15 @@
 JSON shape (other tools rely on it)::
 
     {"stacks": [{"stack", "tenant", "environment",
-                 "resources": [{"urn", "type", "name", "parent", "inputs"}],
+                 "resources": [{"urn", "type", "name", "parent",
+                                "provider": {"urn", "account", "region"} | null,
+                                "inputs"}],
                  "violations": [{"pack", "policy", "level", "urn", "message"}]}],
      "summary": {"stacks", "resources", "mandatory", "advisory"}}
+
+A resource's ``provider`` says where it lands: the provider's URN, the one account it is pinned
+to (``allowedAccountIds``; null when it pins none) and its region (null for the engine's default
+provider, which the program does not configure). Components have no provider (null).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from .capture import CapturedResource
 from .plan import PlannedStack
+from .providers import facts_for, provider_facts
 
 if TYPE_CHECKING:
     from ..policy.runner import PolicyContext
@@ -44,6 +51,18 @@ def _violation_view(violation: dict[str, Any]) -> dict[str, Any]:
     return {k: violation.get(k, "") for k in ("pack", "policy", "level", "urn", "message")}
 
 
+def resource_views(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each captured resource (``CapturedResource.to_dict()``) in the report's shape, with the
+    account and region of its provider."""
+    captured = [CapturedResource.from_dict(r) for r in resources]
+    providers = provider_facts(captured)
+    views = []
+    for resource in captured:
+        facts = facts_for(resource, providers)
+        views.append(resource.report_view(facts.view() if facts is not None else None))
+    return views
+
+
 def to_json(stacks: list[PlannedStack]) -> dict[str, Any]:
     """The documented JSON document for ``stacks``."""
     return {
@@ -52,7 +71,7 @@ def to_json(stacks: list[PlannedStack]) -> dict[str, Any]:
                 "stack": s.ref.name,
                 "tenant": s.ref.tenant_id,
                 "environment": s.ref.environment,
-                "resources": [CapturedResource.from_dict(r).report_view() for r in s.resources],
+                "resources": resource_views(s.resources),
                 "violations": [_violation_view(v) for v in s.violations],
                 "exemptions": s.exemptions,
             }

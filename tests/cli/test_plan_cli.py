@@ -35,10 +35,31 @@ def test_json_has_the_documented_shape(plan_json):
     for stack in plan_json["stacks"]:
         assert {"stack", "tenant", "environment", "resources", "violations"} <= set(stack)
         for resource in stack["resources"]:
-            assert set(resource) == {"urn", "type", "name", "parent", "inputs"}
+            assert set(resource) == {"urn", "type", "name", "parent", "provider", "inputs"}
             assert resource["urn"].startswith(f"urn:pulumi:{stack['stack']}::ubertruck::")
+            if resource["provider"] is not None:
+                assert set(resource["provider"]) == {"urn", "account", "region"}
         for violation in stack["violations"]:
             assert set(violation) == {"pack", "policy", "level", "urn", "message"}
+
+
+def test_every_aws_resource_names_the_account_and_region_it_lands_in(plan_json):
+    """Each AWS resource's provider is the stack's pinned provider: the environment's account,
+    and the tenant's registry region (tenant stacks) or one of the shared stack's regions."""
+    defaults = load_defaults()
+    registry = load_registry()
+    for stack in plan_json["stacks"]:
+        account = defaults.environments[stack["environment"]].account_id
+        regions = {registry.tenants[stack["tenant"]].region} if stack["tenant"] else defaults.platform.supported_regions
+        aws_resources = [r for r in stack["resources"] if r["type"].startswith("aws:")]
+        assert aws_resources
+        for resource in aws_resources:
+            provider = resource["provider"]
+            assert provider["account"] == account, resource["urn"]
+            assert provider["region"] in regions, resource["urn"]
+            assert provider["urn"].startswith(f"urn:pulumi:{stack['stack']}::ubertruck::")
+        components = [r for r in stack["resources"] if r["type"].startswith("ubertruck:")]
+        assert components and all(r["provider"] is None for r in components)
 
 
 def test_every_shipped_stack_is_planned(plan_json):

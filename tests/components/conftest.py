@@ -38,8 +38,18 @@ from platformctl.stacks import StackRef, parse_stack_name
 
 DEFAULTS = load_defaults()
 PROJECT = DEFAULTS.platform.project
-ACCOUNT = DEFAULTS.offline.account_id
 ORGANIZATION = DEFAULTS.offline.organization
+
+
+
+def account_of(environment: str) -> str:
+    """The environment's AWS account (``defaults.yaml``): the one its stacks' providers pin and
+    its ARNs name."""
+    return DEFAULTS.environments[environment].account_id
+
+
+#: The dev account, which most tests' stacks (acme-dev, the dev shared stack) live in.
+DEV_ACCOUNT = account_of("dev")
 
 #: A change to one tenant's registry file, made on its parsed YAML.
 RegistryEdit = Callable[[dict[str, Any]], None]
@@ -70,9 +80,18 @@ class Plan:
     def prefix(self) -> str:
         return self.settings.prefix
 
+    @property
+    def environment(self) -> str:
+        return parse_stack_name(self.stack, DEFAULTS.platform.environments).environment
+
+    @property
+    def account(self) -> str:
+        """The account of the stack's environment."""
+        return account_of(self.environment)
+
     def arn(self, service: str, resource: str) -> str:
         """An ARN of ``service`` in this tenant's account and region."""
-        return f"arn:aws:{service}:{self.settings.region}:{ACCOUNT}:{resource}"
+        return f"arn:aws:{service}:{self.settings.region}:{self.account}:{resource}"
 
     @property
     def key_arn(self) -> str:
@@ -234,7 +253,7 @@ class PlanStore:
     def _run(
         ref: StackRef, config: dict[str, str], region: str, references: dict[str, dict[str, Any]], organization: str
     ) -> tuple[list[CapturedResource], dict[str, Any]]:
-        run = run_stack(ref.name, PROJECT, ACCOUNT, region, references, organization, config=config)
+        run = run_stack(ref.name, PROJECT, account_of(ref.environment), region, references, organization, config=config)
         return run.resources, run.outputs
 
     def _cached(

@@ -8,7 +8,7 @@ import pytest
 
 from components.api import check_routes, cors_origin_template
 from components.routes import Route, arn_path, path_parameters
-from tests.components.conftest import Plan
+from tests.components.conftest import DEV_ACCOUNT, Plan
 
 METHOD = "aws:apigateway/method:Method"
 PERMISSION = "aws:lambda/permission:Permission"
@@ -92,7 +92,7 @@ def test_authorizer_permission_names_the_authorizer(acme_dev: Plan) -> None:
 def test_every_lambda_permission_in_the_stack_has_a_source_arn(any_plan: Plan) -> None:
     for permission in any_plan.of_type(PERMISSION):
         assert permission.inputs.get("sourceArn"), permission.name
-        assert permission.inputs["sourceAccount"] == "123456789012"
+        assert permission.inputs["sourceAccount"] == DEV_ACCOUNT
 
 
 def test_stage_is_the_environment_with_xray_and_access_logs(any_plan: Plan) -> None:
@@ -139,7 +139,7 @@ def test_deployment_waits_for_every_method_and_carries_a_route_fingerprint(acme_
 def test_outputs_name_the_api(acme_dev: Plan) -> None:
     api_id = acme_dev.outputs["api_id"]
     assert acme_dev.outputs["api_url"] == f"https://{api_id}.execute-api.ap-south-1.amazonaws.com/dev"
-    assert acme_dev.outputs["api_execution_arn"] == f"arn:aws:execute-api:ap-south-1:123456789012:{api_id}"
+    assert acme_dev.outputs["api_execution_arn"] == f"arn:aws:execute-api:ap-south-1:{DEV_ACCOUNT}:{api_id}"
 
 
 def test_route_paths_map_to_execute_api_arns() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from components.auth import pool_tier
 from tests.components._service_checks import assert_allowed_environment, assert_log_retention
-from tests.components.conftest import Plan
+from tests.components.conftest import DEV_ACCOUNT, Plan
 
 POOL = "aws:cognito/userPool:UserPool"
 CLIENT = "aws:cognito/userPoolClient:UserPoolClient"
@@ -60,7 +60,7 @@ def test_one_group_per_configured_role(acme_dev: Plan) -> None:
 
 def test_authorizer_function_and_published_resources(acme_dev: Plan) -> None:
     function = acme_dev.named("aws:lambda/function:Function", "acme-dev-auth-authorizer")
-    assert function.inputs["role"] == "arn:aws:iam::123456789012:role/acme-dev-auth"
+    assert function.inputs["role"] == f"arn:aws:iam::{DEV_ACCOUNT}:role/acme-dev-auth"
     resources = json.loads(acme_dev.parameter_value("/acme/services/auth/dev/integration/resources"))
     pool_id = acme_dev.outputs["user_pool_id"]
     assert resources == {
@@ -102,14 +102,14 @@ def test_only_the_tenants_pool_may_invoke_the_pre_token_function(any_plan: Plan)
     assert permission.inputs["principal"] == "cognito-idp.amazonaws.com"
     assert permission.inputs["action"] == "lambda:InvokeFunction"
     assert permission.inputs["sourceArn"] == pool_arn(any_plan)
-    assert permission.inputs["sourceAccount"] == "123456789012"
+    assert permission.inputs["sourceAccount"] == DEV_ACCOUNT
     assert permission.property_dependencies["sourceArn"] == [pool.urn]
 
 
 def test_pre_token_function_is_a_service_function_of_auth(acme_dev: Plan) -> None:
     function = acme_dev.function("auth", "pre-token")
     assert function.inputs["handler"] == "auth.pre_token.lambda_handler"
-    assert function.inputs["role"] == "arn:aws:iam::123456789012:role/acme-dev-auth"
+    assert function.inputs["role"] == f"arn:aws:iam::{DEV_ACCOUNT}:role/acme-dev-auth"
     assert_allowed_environment(acme_dev, "auth", "pre-token")
     assert_log_retention(acme_dev, "auth", "pre-token")
     alarms = {a.inputs["name"] for a in acme_dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.components.conftest import Plan
+from tests.components.conftest import DEV_ACCOUNT, Plan
 
 PARAMETER = "aws:ssm/parameter:Parameter"
 SERVICE_COMPONENT = "ubertruck:configuration:ConfigurationService"
@@ -54,10 +54,10 @@ def test_function_role_reads_whole_namespace_and_only_writes_audit(acme_dev: Pla
     (policy,) = acme_dev.policies(SERVICE_COMPONENT)
     by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
     assert by_action["ssm:GetParametersByPath"] == [
-        "arn:aws:ssm:ap-south-1:123456789012:parameter/acme",
-        "arn:aws:ssm:ap-south-1:123456789012:parameter/acme/*",
+        f"arn:aws:ssm:ap-south-1:{DEV_ACCOUNT}:parameter/acme",
+        f"arn:aws:ssm:ap-south-1:{DEV_ACCOUNT}:parameter/acme/*",
     ]
-    assert by_action["dynamodb:PutItem"] == ["arn:aws:dynamodb:ap-south-1:123456789012:table/acme-dev-audit"]
+    assert by_action["dynamodb:PutItem"] == [f"arn:aws:dynamodb:ap-south-1:{DEV_ACCOUNT}:table/acme-dev-audit"]
     writes = [a for a in by_action if a.startswith("ssm:") and not a.startswith("ssm:Get")]
     assert writes == [], "the config role is read-only on SSM"
     assert not [a for a in by_action if a.startswith("dynamodb:") and a != "dynamodb:PutItem"]
@@ -66,7 +66,7 @@ def test_function_role_reads_whole_namespace_and_only_writes_audit(acme_dev: Pla
 def test_function_is_the_configuration_api_with_its_resources(acme_dev: Plan) -> None:
     function = acme_dev.named("aws:lambda/function:Function", "acme-dev-configuration-api")
     assert function.inputs["environment"]["variables"]["SERVICE_NAME"] == "configuration"
-    assert function.inputs["role"] == "arn:aws:iam::123456789012:role/acme-dev-configuration"
+    assert function.inputs["role"] == f"arn:aws:iam::{DEV_ACCOUNT}:role/acme-dev-configuration"
     published = acme_dev.parameter_value("/acme/services/configuration/dev/integration/resources")
     assert json.loads(published) == {"audit_table": "acme-dev-audit"}
 

@@ -10,7 +10,7 @@ from components.context import TenantContext
 from components.notification import UNWINDOWED_BATCH_LIMIT, checked_queue_settings, ses_grants
 from platformctl.errors import UserError
 from tests.components._service_checks import ServiceFunctionContract, assert_encrypted_with_tenant_key, assert_role_allows_exactly
-from tests.components.conftest import ACCOUNT, PlanStore, settings_for, with_config
+from tests.components.conftest import DEV_ACCOUNT, PlanStore, settings_for, with_config
 
 COMPONENT = "ubertruck:notification:NotificationService"
 
@@ -31,7 +31,7 @@ def _tuned(change_queue) -> "TenantContext":
     def change(config):
         change_queue(config["services"]["notification"]["technical"]["queue"])
 
-    return TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "arn:aws:kms:ap-south-1:123456789012:key/k", "", "")
+    return TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, f"arn:aws:kms:ap-south-1:{DEV_ACCOUNT}:key/k", "", "")
 
 
 def test_component_holds_queues_topic_subscriptions_role_function_and_mapping(plan):
@@ -138,8 +138,8 @@ def test_role_allows_exactly_its_queue_outbound_topic_and_audit(plan):
 
 def test_published_resources_name_queues_topic_and_audit(plan):
     assert plan.published_resources("notification") == {
-        "queue_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{ACCOUNT}/{plan.prefix}-notifications",
-        "dlq_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{ACCOUNT}/{plan.prefix}-notifications-dlq",
+        "queue_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{plan.account}/{plan.prefix}-notifications",
+        "dlq_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{plan.account}/{plan.prefix}-notifications-dlq",
         "outbound_topic_arn": _topic_arn(plan, "notifications-out"),
         "audit_table": f"{plan.prefix}-audit",
     }
@@ -151,9 +151,9 @@ def test_ses_send_is_granted_only_for_a_configured_sender():
     def change(config):
         config["services"]["notification"]["integration"]["service_endpoints"] = {"ses_sender": "noreply@acme.example"}
 
-    ctx = TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "k", "", "")
+    ctx = TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, "k", "", "")
     [grant] = ses_grants(ctx)
-    assert list(grant.resources) == [f"arn:aws:ses:ap-south-1:{ACCOUNT}:identity/noreply@acme.example"]
+    assert list(grant.resources) == [f"arn:aws:ses:ap-south-1:{DEV_ACCOUNT}:identity/noreply@acme.example"]
     assert set(grant.actions) == {"ses:SendEmail", "ses:SendRawEmail"}
 
 

@@ -12,7 +12,7 @@ from platformctl.engine.runner import stack_config
 from platformctl.registry.loader import load_tenant, tenant_file
 from platformctl.settings import tenant_settings
 
-from .conftest import Plan, policy_of
+from .conftest import DEV_ACCOUNT, Plan, policy_of
 
 TENANT_OBS = "ubertruck:observability:TenantObservability"
 PLATFORM_OBS = "ubertruck:observability:PlatformObservability"
@@ -115,7 +115,7 @@ def test_tenant_alarms_are_tagged_with_the_tenant(globex_dev: Plan) -> None:
 
 
 def test_shared_stack_exports_the_alarm_topic(shared_dev: Plan) -> None:
-    assert shared_dev.outputs["alarm_topic_arn"] == "arn:aws:sns:ap-south-1:123456789012:ubertruck-dev-alarms"
+    assert shared_dev.outputs["alarm_topic_arn"] == f"arn:aws:sns:ap-south-1:{DEV_ACCOUNT}:ubertruck-dev-alarms"
     # Every region a dev tenant runs in has a topic.
     assert set(shared_dev.outputs["alarm_topic_arns"]) == {"ap-south-1", "ap-southeast-1", "eu-west-1"}
 
@@ -142,7 +142,7 @@ def test_platform_key_policy_names_only_the_pipeline_roles(shared_dev: Plan) -> 
     assert sorted(users) == users
     deploy_role = stack_config(PROJECT_ROOT, "dev")["ubertruck:deployRoleArn"]
     assert all(":role/ubertruck-dev-pipeline" in u or u == deploy_role for u in users)
-    assert statements["CloudWatchAlarmsPublish"]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert statements["CloudWatchAlarmsPublish"]["Condition"] == {"StringEquals": {"aws:SourceAccount": DEV_ACCOUNT}}
 
 
 def test_alarm_topic_has_an_email_subscription_from_config(shared_dev: Plan) -> None:

@@ -15,7 +15,7 @@ from tests.components._service_checks import (
     transactional_grants,
     transactional_resources,
 )
-from tests.components.conftest import ACCOUNT, settings_for, with_config
+from tests.components.conftest import DEV_ACCOUNT, settings_for, with_config
 
 COMPONENT = "ubertruck:payment:PaymentService"
 
@@ -77,7 +77,7 @@ def _context(references: dict[str, str]) -> TenantContext:
     def change(config):
         config["services"]["payment"]["integration"]["api_keys_reference"] = references
 
-    return TenantContext(with_config(settings_for("acme", "dev"), change), ACCOUNT, "arn:aws:kms:ap-south-1:123456789012:key/k", "", "")
+    return TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, f"arn:aws:kms:ap-south-1:{DEV_ACCOUNT}:key/k", "", "")
 
 
 def _registry_entries() -> list[str]:

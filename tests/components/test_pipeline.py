@@ -13,12 +13,16 @@ from platformctl import PROJECT_ROOT
 from platformctl.defaults import load_defaults
 from platformctl.engine.runner import stack_config
 
-from .conftest import Plan, policy_of
+from .conftest import DEV_ACCOUNT, Plan, account_of, policy_of
 
 PIPELINE = "ubertruck:pipeline:DeploymentPipeline"
 PROJECT = "aws:codebuild/project:Project"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-BUCKET = "ubertruck-{env}-artifacts-123456789012-ap-south-1"
+
+
+def bucket(env: str) -> str:
+    """The artifact bucket of ``env``'s shared stack: its account and region make it unique."""
+    return f"ubertruck-{env}-artifacts-{account_of(env)}-ap-south-1"
 
 
 #: The dev shared stack's config (``Pulumi.dev.yaml``), which the pipeline reads.
@@ -36,7 +40,7 @@ def prod(shared_prod: Plan) -> Plan:
 
 
 def _bucket_part(plan: Plan, type_: str, env: str, suffix: str) -> dict[str, Any]:
-    return plan.named(type_, f"{BUCKET.format(env=env)}-{suffix}").inputs
+    return plan.named(type_, f"{bucket(env)}-{suffix}").inputs
 
 
 def _pipeline(plan: Plan) -> dict[str, Any]:
@@ -67,7 +71,7 @@ def test_artifact_bucket_is_versioned_and_encrypted_with_the_platform_key(dev: P
     assert default["sseAlgorithm"] == "aws:kms"
     key = dev.named("aws:kms/key:Key", "ubertruck-dev-platform")
     assert key.inputs["enableKeyRotation"] is True
-    encryption = dev.named("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", f"{BUCKET.format(env='dev')}-encryption")
+    encryption = dev.named("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", f"{bucket('dev')}-encryption")
     assert encryption.property_dependencies["rules"] == [key.urn]
 
 
@@ -79,7 +83,7 @@ def test_artifact_bucket_blocks_public_access(dev: Plan) -> None:
 def test_artifact_bucket_policy_denies_requests_without_tls(dev: Plan) -> None:
     policy = json.loads(_bucket_part(dev, "aws:s3/bucketPolicy:BucketPolicy", "dev", "policy")["policy"])
     (deny,) = policy["Statement"]
-    arn = f"arn:aws:s3:::{BUCKET.format(env='dev')}"
+    arn = f"arn:aws:s3:::{bucket('dev')}"
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
     assert deny["Resource"] == [arn, f"{arn}/*"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
@@ -176,7 +180,7 @@ def test_deploy_rolls_back_on_failure_and_on_tenant_alarms(prod: Plan) -> None:
 
 def test_artifact_store_is_the_bucket_under_the_platform_key(dev: Plan) -> None:
     (store,) = _pipeline(dev)["artifactStores"]
-    assert store["location"] == BUCKET.format(env="dev")
+    assert store["location"] == bucket("dev")
     assert store["encryptionKey"]["type"] == "KMS"
     (pipeline,) = dev.of_type("aws:codepipeline/pipeline:Pipeline")
     assert dev.named("aws:kms/key:Key", "ubertruck-dev-platform").urn in pipeline.property_dependencies["artifactStores"]
@@ -207,14 +211,14 @@ def test_no_pipeline_role_grants_a_wildcard_resource(dev: Plan) -> None:
 
 def test_check_builds_reach_only_bucket_key_and_logs(dev: Plan) -> None:
     resources = {r for s in _statements(dev, "ubertruck-dev-pipeline-checks") for r in s["Resource"]}
-    bucket = f"arn:aws:s3:::{BUCKET.format(env='dev')}"
+    bucket_arn = f"arn:aws:s3:::{bucket('dev')}"
     key = next(r for r in resources if r.startswith("arn:aws:kms:"))
     assert resources == {
-        bucket,
-        f"{bucket}/*",
+        bucket_arn,
+        f"{bucket_arn}/*",
         key,
-        "arn:aws:logs:ap-south-1:123456789012:log-group:/ubertruck/ubertruck-dev/pipeline",
-        "arn:aws:logs:ap-south-1:123456789012:log-group:/ubertruck/ubertruck-dev/pipeline:*",
+        f"arn:aws:logs:ap-south-1:{DEV_ACCOUNT}:log-group:/ubertruck/ubertruck-dev/pipeline",
+        f"arn:aws:logs:ap-south-1:{DEV_ACCOUNT}:log-group:/ubertruck/ubertruck-dev/pipeline:*",
     }
     actions = {a for s in _statements(dev, "ubertruck-dev-pipeline-checks") for a in s["Action"]}
     assert "sts:AssumeRole" not in actions
@@ -229,12 +233,12 @@ def test_pipeline_role_starts_only_its_own_projects(dev: Plan) -> None:
     statements = _statements(dev, "ubertruck-dev-pipeline")
     (builds,) = [s for s in statements if "codebuild:StartBuild" in s["Action"]]
     assert sorted(builds["Resource"]) == sorted(
-        f"arn:aws:codebuild:ap-south-1:123456789012:project/ubertruck-dev-{p}" for p in ("validate", "test", "deploy-shared", "deploy-tenants")
+        f"arn:aws:codebuild:ap-south-1:{DEV_ACCOUNT}:project/ubertruck-dev-{p}" for p in ("validate", "test", "deploy-shared", "deploy-tenants")
     )
     (connection,) = [s for s in statements if "codestar-connections:UseConnection" in s["Action"]]
     assert connection["Resource"] == [PIPELINE_CONFIG["ubertruck:sourceConnectionArn"]]
     (alarms,) = [s for s in statements if "cloudwatch:DescribeAlarms" in s["Action"]]
-    assert "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:initech-dev-latency-high" in alarms["Resource"]
+    assert f"arn:aws:cloudwatch:eu-west-1:{DEV_ACCOUNT}:alarm:initech-dev-latency-high" in alarms["Resource"]
 
 
 def test_roles_trust_only_their_service_in_this_account(dev: Plan) -> None:
@@ -246,14 +250,14 @@ def test_roles_trust_only_their_service_in_this_account(dev: Plan) -> None:
     for role, service in trust.items():
         (statement,) = policy_of(dev.named("aws:iam/role:Role", role), "assumeRolePolicy")["Statement"]
         assert statement["Principal"] == {"Service": service}
-        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": DEV_ACCOUNT}}
 
 
 def test_pipeline_roles_are_the_platform_key_users(dev: Plan) -> None:
     key = dev.named("aws:kms/key:Key", "ubertruck-dev-platform")
     (users,) = [s for s in policy_of(key)["Statement"] if s["Sid"] == "PlatformRolesUseKey"]
     roles = {r.inputs["name"] for r in dev.under(PIPELINE) if r.type == "aws:iam/role:Role"}
-    expected = {f"arn:aws:iam::123456789012:role/{r}" for r in roles} | {PIPELINE_CONFIG["ubertruck:deployRoleArn"]}
+    expected = {f"arn:aws:iam::{DEV_ACCOUNT}:role/{r}" for r in roles} | {PIPELINE_CONFIG["ubertruck:deployRoleArn"]}
     assert set(users["Condition"]["ArnEquals"]["aws:PrincipalArn"]) == expected
 
 

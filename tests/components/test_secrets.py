@@ -7,7 +7,7 @@ import json
 import pytest
 
 from platformctl.errors import UserError
-from tests.components.conftest import Plan, PlanStore
+from tests.components.conftest import DEV_ACCOUNT, Plan, PlanStore
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -72,7 +72,7 @@ def test_rotation_role_names_exactly_the_rotated_secrets_key_and_audit_table(acm
     for action in ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"):
         assert by_action[action] == [acme_dev.outputs["secret_arns"][BREAK_GLASS]]
     assert by_action["kms:GenerateDataKey"] == [acme_dev.outputs["kms_key_arn"]]
-    assert by_action["dynamodb:PutItem"] == ["arn:aws:dynamodb:ap-south-1:123456789012:table/acme-dev-audit"]
+    assert by_action["dynamodb:PutItem"] == [f"arn:aws:dynamodb:ap-south-1:{DEV_ACCOUNT}:table/acme-dev-audit"]
     # Secrets Manager cannot scope random-value generation to a resource.
     assert by_action["secretsmanager:GetRandomPassword"] == ["*"]
 

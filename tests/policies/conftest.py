@@ -47,12 +47,12 @@ def shipped_plans() -> dict[str, StackRun]:
     defaults = load_defaults()
     registry = load_registry()
     registry.raise_for_errors()
-    project, account, org = defaults.platform.project, defaults.offline.account_id, defaults.offline.organization
+    project, org = defaults.platform.project, defaults.offline.organization
     plans: dict[str, StackRun] = {}
     shared: dict[str, dict] = {}
     for ref in all_stacks(registry.tenants, defaults.platform.environments):
         region = registry.tenants[ref.tenant_id].region if ref.tenant_id else stack_config(PROJECT_ROOT, ref.name).get("aws:region", REGION)
-        run = run_stack(ref.name, project, account, region, shared, org)
+        run = run_stack(ref.name, project, defaults.environments[ref.environment].account_id, region, shared, org)
         if ref.tenant_id is None:
             shared[f"{org}/{project}/{ref.name}"] = run.outputs
         plans[ref.name] = run

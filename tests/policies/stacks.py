@@ -12,10 +12,13 @@ import json
 from typing import Any, Iterable
 
 from platformctl.engine.capture import ARCHIVE_SIG, ASSET_SIG, SECRET_SIG, SIG_KEY, CapturedResource
+from platformctl.defaults import load_defaults
 from platformctl.engine.runner import StackRun
 from policies.rules import aws
 
-STACK, TENANT, ENV, REGION, ACCOUNT = "acme-prod", "acme", "prod", "ap-south-1", "123456789012"
+STACK, TENANT, ENV, REGION = "acme-prod", "acme", "prod", "ap-south-1"
+#: The prod account (defaults.yaml): the synthetic stack's provider pins it and its ARNs name it.
+ACCOUNT = load_defaults().environments[ENV].account_id
 PREFIX = f"{TENANT}-{ENV}"
 PROJECT = "ubertruck"
 PROVIDER_URN = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:providers:aws::{PREFIX}-aws"
@@ -84,7 +87,8 @@ def compliant_resources() -> list[CapturedResource]:
     fn = f"{PREFIX}-booking-api"
     log_group = f"/ubertruck/{PREFIX}/booking/api"
     return [
-        resource(aws.AWS_PROVIDER, f"{PREFIX}-aws", {"region": REGION}),
+        # The AWS SDK sends list-valued provider inputs JSON-encoded, as here.
+        resource(aws.AWS_PROVIDER, f"{PREFIX}-aws", {"region": REGION, "allowedAccountIds": json.dumps([ACCOUNT])}),
         resource(aws.KEY, f"{PREFIX}-key", {"enableKeyRotation": True, "policy": key_policy(), "tags": dict(TAGS)}),
         resource(aws.TABLE, f"{PREFIX}-audit", {
             "name": f"{PREFIX}-audit", "serverSideEncryption": {"enabled": True, "kmsKeyArn": KEY_ARN},
