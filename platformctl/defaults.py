@@ -43,7 +43,6 @@ class PlatformSection(_Strict):
 
 class OfflineSection(_Strict):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
-    account_id: str
     aws_provider_version: str
     organization: str
     policy_pack_startup_seconds: float
@@ -53,12 +52,14 @@ class OfflineSection(_Strict):
 
 class EngineSection(_Strict):
     tools_dir: str
+    tools_env_var: str
     state_dir: str
     backend_env_var: str
     passphrase_env_var: str
     default_secrets_provider: str
     operation_timeout_seconds: int
     parallel: int
+    failures: dict[str, list[str]]
 
 
 class LocalAwsSection(_Strict):
@@ -67,10 +68,14 @@ class LocalAwsSection(_Strict):
     store_default_subdir: str
     faults_file: str
     transient_error: str
+    default_account_id: str
     autoname_suffix_length: int
     server_threads: int
     shutdown_grace_seconds: float
     install_timeout_seconds: float
+    max_message_bytes: int
+    orphan_check_seconds: float
+    behaviours_env_var: str
 
 
 class TierSettings(_Strict):
@@ -80,7 +85,13 @@ class TierSettings(_Strict):
     quota_period: str
 
 
+#: An AWS account id: twelve digits (quoted in YAML, so a leading zero survives).
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"
+
+
 class EnvironmentSettings(_Strict):
+    #: The environment's AWS account: every provider of its stacks pins it (allowedAccountIds).
+    account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
     log_level: str
     deletion_protection: bool
     kms_deletion_window_days: int

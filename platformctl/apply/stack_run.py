@@ -1,0 +1,195 @@
+"""One engine operation on one stack, through ``pulumi.automation`` with this project.
+
+This runs in a process of its own per stack (see :mod:`.automation`): the Pulumi SDK keeps its
+settings per process, so stacks applied side by side must not share an interpreter.
+
+The program is this project's ``__main__.py``, run by the Automation API's own language server
+(an inline program: the engine talks to it through ``--client``). That is the SDK's public way to
+run a Python program, and it needs no Python language host plugin, which the Go module proxy does
+not serve (README, "The real engine").
+
+The engine keeps per-stack files (the secrets salt) beside ``Pulumi.yaml``. So that no tenant needs
+a stack file in the project, and so that each backend keeps its own salts, the workspace folder is
+per backend under the state folder: it holds a copy of ``Pulumi.yaml`` and, for shared stacks, the
+config of the project's ``Pulumi.<env>.yaml``. The project's files stay the one source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import runpy
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from .. import PROJECT_ROOT
+from ..atomic import write_text_atomic
+from ..defaults import PlatformDefaults, load_defaults
+from ..stacks import StackRef, parse_stack_name
+from .operations import Failure, Operation, StackOutcome
+from .target import EngineTarget
+
+PROGRAM = PROJECT_ROOT / "__main__.py"
+
+
+def _program() -> None:
+    runpy.run_path(str(PROGRAM), run_name="__main__")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_text_atomic(path, text)
+
+
+def prepare_workspace(target: EngineTarget, stack: StackRef) -> Path:
+    """Bring the backend's workspace folder up to date with the project for ``stack``."""
+    folder = Path(target.workspace_dir)
+    _write_if_changed(folder / "Pulumi.yaml", (PROJECT_ROOT / "Pulumi.yaml").read_text(encoding="utf-8"))
+    stack_file = folder / f"Pulumi.{stack.name}.yaml"
+    engine_owned: dict[str, Any] = {}
+    if stack_file.is_file():
+        engine_owned = {k: v for k, v in (yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}).items() if k != "config"}
+    document = dict(engine_owned)
+    project_file = PROJECT_ROOT / f"Pulumi.{stack.name}.yaml"
+    config: dict[str, Any] = {}
+    if stack.tenant_id is None and project_file.is_file():
+        config = dict((yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("config") or {})
+    config.update(target.config)
+    if config:
+        document["config"] = config
+    _write_if_changed(stack_file, yaml.safe_dump(document, sort_keys=True) if document else "{}\n")
+    return folder
+
+
+def classify(text: str, defaults: PlatformDefaults) -> Failure:
+    """Which kind of failure the engine's words describe (patterns: defaults.yaml engine.failures)."""
+    for kind in (Failure.POLICY, Failure.CONCURRENT, Failure.TRANSIENT, Failure.PROGRAM):
+        patterns = defaults.engine.failures.get(kind.value, [])
+        if any(re.search(pattern, text, re.IGNORECASE) for pattern in patterns):
+            return kind
+    return Failure.ENGINE
+
+
+def _summary_line(text: str) -> str:
+    """The engine's own ``error:`` line: what failed, without any property value dump."""
+    errors = [line.strip() for line in text.splitlines() if line.strip().startswith("error:")]
+    if errors:
+        return errors[-1][:500]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else "the engine failed without a message")[:500]
+
+
+def _changes(result: Any, operation: Operation) -> dict[str, int]:  # noqa: ANN401
+    if operation == "preview":
+        return {str(k): int(v) for k, v in (result.change_summary or {}).items()}
+    summary = getattr(result, "summary", None)
+    return {str(k): int(v) for k, v in ((summary.resource_changes if summary else None) or {}).items()}
+
+
+def run_operation(
+    operation: Operation,
+    stack: StackRef,
+    target: EngineTarget,
+    policy_packs: list[tuple[str, str]],
+    on_output: Callable[[str], None],
+    defaults: PlatformDefaults | None = None,
+    *,
+    refresh_preview: bool = False,
+) -> StackOutcome:
+    """Run ``operation`` on ``stack`` in this process; a failed stack is an outcome, not an exception."""
+    from pulumi import automation as auto
+
+    defaults = defaults or load_defaults()
+    started = time.monotonic()
+    folder = prepare_workspace(target, stack)
+    workspace = auto.LocalWorkspace(
+        work_dir=str(folder),
+        program=_program,
+        pulumi_home=target.pulumi_home or None,
+        env_vars=dict(target.env),
+        secrets_provider=None if target.secrets_provider == "passphrase" else target.secrets_provider,
+        pulumi_command=auto.PulumiCommand(root=str(Path(target.pulumi).parent.parent), skip_version_check=True),
+    )
+    captured: list[str] = []
+
+    def output(line: str) -> None:
+        captured.append(line)
+        on_output(line)
+
+    try:
+        handle = auto.Stack.create_or_select(stack.name, workspace)
+        common: dict[str, Any] = {"on_output": output, "color": "never"}
+        gated = {
+            "policy_packs": [pack for pack, _ in policy_packs],
+            "policy_pack_configs": [config for _, config in policy_packs],
+        }
+        if operation == "preview" and refresh_preview:
+            result = handle.preview_refresh(**common)
+        elif operation == "preview":
+            result = handle.preview(diff=True, parallel=defaults.engine.parallel, **gated, **common)
+        elif operation == "up":
+            result = handle.up(parallel=defaults.engine.parallel, **gated, **common)
+        elif operation == "destroy":
+            result = handle.destroy(**common)
+        else:
+            result = handle.refresh(**common)
+    except auto.errors.CommandError as exc:
+        text = "\n".join(captured) + "\n" + str(exc)
+        return StackOutcome(
+            stack=stack.name,
+            operation=operation,
+            succeeded=False,
+            duration_seconds=time.monotonic() - started,
+            failure=classify(text, defaults),
+            message=_summary_line(str(exc)),
+        )
+    return StackOutcome(
+        stack=stack.name,
+        operation=operation,
+        succeeded=True,
+        changes=_changes(result, operation),
+        duration_seconds=time.monotonic() - started,
+    )
+
+
+def outcome_to_json(outcome: StackOutcome) -> dict[str, Any]:
+    data = dict(outcome.__dict__)
+    data["failure"] = outcome.failure.value if outcome.failure else None
+    return data
+
+
+def outcome_from_json(data: dict[str, Any]) -> StackOutcome:
+    fields = dict(data)
+    fields["failure"] = Failure(fields["failure"]) if fields.get("failure") else None
+    return StackOutcome(**fields)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m platformctl.apply.stack_run REQUEST.json RESULT.json``: one operation, engine output on stdout."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("request", type=Path)
+    parser.add_argument("result", type=Path)
+    args = parser.parse_args(argv)
+    request = json.loads(args.request.read_text(encoding="utf-8"))
+    defaults = load_defaults()
+    stack = parse_stack_name(request["stack"], defaults.platform.environments)
+    outcome = run_operation(
+        request["operation"],
+        stack,
+        EngineTarget.from_json(request["target"]),
+        [tuple(pair) for pair in request.get("policy_packs", [])],  # type: ignore[misc]
+        lambda line: print(line, end="" if line.endswith("\n") else "\n", flush=True),
+        defaults,
+        refresh_preview=bool(request.get("refresh_preview")),
+    )
+    write_text_atomic(args.result, json.dumps(outcome_to_json(outcome)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

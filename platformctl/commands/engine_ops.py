@@ -1,0 +1,151 @@
+"""``platformctl preview|up|destroy|refresh``: the real engine, through the Automation API, in waves.
+
+Every command takes ``--stack S`` (repeatable), ``--tenant T``/``--env E`` filters or ``--all``.
+``--local`` applies with the local stand-in for AWS, in an isolated ``PULUMI_HOME`` and file
+backend under the state folder; otherwise ``--backend URL`` (or ``PULUMI_BACKEND_URL``) and the
+real AWS provider. ``preview`` and ``up`` pass both policy packs with each stack's registry-made
+config; ``up`` first runs the offline plan of its stacks and refuses on a mandatory violation
+before the engine starts. ``--dry-run`` prints the wave plan and runs nothing.
+
+Exit codes: 0 every stack succeeded, 1 a stack failed or the gate refused, 2 bad input (for
+example no engine installed: one line saying to run ``make engine``, and nothing written).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+from rich.console import Console
+
+from ..defaults import PlatformDefaults, load_defaults
+from ..errors import EXIT_VIOLATIONS
+from ..registry import load_registry
+from ..registry.loader import REGISTRY_DIR
+from ..registry.model import Tenant
+from ..stacks import StackRef
+from ..apply.automation import AutomationStackOperations
+from ..apply.operations import Operation
+from ..apply.options import RolloutOptions, options_from_defaults, run_folder
+from ..apply.prepare import Selection, gate, gate_refusals, select_stacks, write_pack_configs
+from ..apply.report import RolloutReport, exit_code
+from ..apply.rollout import plan_rollout, render_plan, run_rollout
+from ..apply.target import EngineTarget, materialise, resolve_target, state_dir
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """What one engine command resolved before starting: target, stacks, registry and options."""
+
+    operation: Operation
+    target: EngineTarget
+    stacks: list[StackRef]
+    tenants: dict[str, Tenant]
+    registry: Path
+    options: RolloutOptions
+    state: Path
+    defaults: PlatformDefaults
+
+
+def _install_stand_in(target: EngineTarget) -> None:
+    from ..localaws.install import install_plugin
+
+    install_plugin(Path(target.pulumi), Path(target.pulumi_home), Path(sys.executable))
+
+
+def prepare_run(
+    operation: Operation,
+    selection: Selection,
+    *,
+    local: bool,
+    backend: Optional[str],
+    secrets_provider: Optional[str],
+    registry: Path,
+    state: Optional[Path],
+    concurrency: Optional[int],
+    failure_threshold: Optional[str],
+) -> EngineRun:
+    """Resolve everything an engine command needs; fails (exit 2) before anything is written."""
+    defaults = load_defaults()
+    # The engine first: with none installed, nothing else is looked at or written.
+    target = resolve_target(
+        defaults, local=local, backend=backend, secrets_provider=secrets_provider, state=state,
+        registry_dir=None if registry.resolve() == REGISTRY_DIR.resolve() else registry,
+    )
+    loaded = load_registry([registry])
+    loaded.raise_for_errors()
+    stacks = select_stacks(selection, loaded.tenants, defaults)
+    folder = state or state_dir(defaults)
+    # Logs and reports follow --state-dir when one is given (tests and CI keep runs apart that way).
+    log_dir = run_folder(operation, folder / "runs") if state else None
+    options = options_from_defaults(operation, defaults, concurrency, failure_threshold, log_dir=log_dir)
+    return EngineRun(operation, target, stacks, dict(loaded.tenants), registry, options, folder, defaults)
+
+
+def execute(run: EngineRun, *, dry_run: bool, refresh_preview: bool = False) -> RolloutReport | None:
+    """Gate, configure the packs, install the stand-in when local, and roll out; None on --dry-run."""
+    plan = plan_rollout(run.operation, run.stacks, run.tenants, run.options)
+    if dry_run:
+        console.print(render_plan(plan), markup=False)
+        return None
+    if run.operation == "up":
+        err_console.print(f"gate: planning {len(run.stacks)} stack(s) offline with the policy packs", markup=False)
+        refusals = gate_refusals(gate(run.stacks, run.tenants, run.defaults, run.registry))
+        if refusals:
+            for line in refusals:
+                err_console.print(line, markup=False)
+            err_console.print(f"gate: refused ({len(refusals)} mandatory violation(s)); the engine was not started", markup=False)
+            raise typer.Exit(EXIT_VIOLATIONS)
+    materialise(run.target)
+    packs = {}
+    if run.operation in ("preview", "up") and not refresh_preview:
+        packs = write_pack_configs(run.stacks, run.tenants, run.registry, run.state / "policy-config")
+    if run.target.local:
+        _install_stand_in(run.target)
+    operations = AutomationStackOperations(run.target, run.defaults, packs, refresh_preview=refresh_preview)
+    return run_rollout(run.operation, run.stacks, run.tenants, operations, run.options, console)
+
+
+def _command(operation: Operation) -> Callable[..., None]:
+    def command(
+        stack: Optional[List[str]] = typer.Option(None, "--stack", "-s", help="This stack (repeatable): <env> or <tenant>-<env>."),
+        tenant: Optional[List[str]] = typer.Option(None, "--tenant", "-t", help="This tenant's stacks (repeatable)."),
+        env: Optional[List[str]] = typer.Option(None, "--env", "-e", help="Only this environment (repeatable)."),
+        every: bool = typer.Option(False, "--all", help="Every stack of the registry."),
+        local: bool = typer.Option(False, "--local", help="Apply on this machine with the local stand-in for AWS."),
+        backend: Optional[str] = typer.Option(None, "--backend", help="State backend URL (default: PULUMI_BACKEND_URL, else a file backend in the state folder)."),
+        secrets_provider: Optional[str] = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL such as awskms://alias/…"),
+        concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Stacks at once per wave (default: defaults.yaml rollout)."),
+        failure_threshold: Optional[str] = typer.Option(None, "--failure-threshold", help="Failures that stop the rollout: a count (2) or a share (10%)."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the wave plan; run nothing."),
+        registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
+        state: Optional[Path] = typer.Option(None, "--state-dir", help="Where local state, logs and reports live (default: .state)."),
+    ) -> None:
+        run = prepare_run(
+            operation, Selection(tuple(stack or ()), tuple(tenant or ()), tuple(env or ()), every),
+            local=local, backend=backend, secrets_provider=secrets_provider, registry=registry, state=state,
+            concurrency=concurrency, failure_threshold=failure_threshold,
+        )
+        report = execute(run, dry_run=dry_run)
+        if report is not None:
+            raise typer.Exit(exit_code(report))
+
+    command.__doc__ = {
+        "preview": "Preview stacks with the real engine and both policy packs.",
+        "up": "Gate stacks offline, then apply them with the real engine and both policy packs, in waves.",
+        "destroy": "Destroy stacks (tenants before their shared stack).",
+        "refresh": "Refresh stacks' state from the cloud.",
+    }[operation]
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``preview``, ``up``, ``destroy`` and ``refresh`` to ``app``."""
+    for operation in ("preview", "up", "destroy", "refresh"):
+        app.command(operation)(_command(operation))  # type: ignore[arg-type]
