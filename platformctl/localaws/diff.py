@@ -73,7 +73,8 @@ def apply_ignore_changes(olds: dict[str, Any], news: dict[str, Any], ignore_chan
             # A wildcard over list items or keys: ignore the whole property it sits under.
             steps = steps[: steps.index("*")]
         if steps:
-            _set(result, steps, copy.deepcopy(_get(olds, steps)))
+            old = _get(olds, steps)
+            _set(result, steps, old if old is _MISSING else copy.deepcopy(old))
     return result
 
 

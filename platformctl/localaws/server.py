@@ -48,17 +48,19 @@ class ProviderConfig:
 def config_values(request: provider_pb2.ConfigureRequest) -> dict[str, Any]:
     """The provider's configuration, from ``args`` (typed) or else ``variables`` (``aws:key`` -> JSON text)."""
     if request.HasField("args"):
-        return to_dict(request.args)
-    values: dict[str, Any] = {}
-    for key, text in request.variables.items():
-        # Keys are ``aws:region``, or ``aws:config:region`` from older engines.
-        short = key.removeprefix(PACKAGE + ":").removeprefix("config:")
-        # Non-string config arrives JSON-encoded in variables; plain strings do not.
+        return {key: _decoded(value) for key, value in to_dict(request.args).items()}
+    # Keys are ``aws:region``, or ``aws:config:region`` from older engines.
+    return {key.removeprefix(PACKAGE + ":").removeprefix("config:"): _decoded(text) for key, text in request.variables.items()}
+
+
+def _decoded(value: object) -> object:
+    """A list or map given as JSON text (``pulumi config set aws:allowedAccountIds '["1"]'``) as itself."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
-            values[short] = json.loads(text)
+            return json.loads(value)
         except ValueError:
-            values[short] = text
-    return values
+            return value
+    return value
 
 
 def split_urn(urn: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from platformctl.defaults import load_defaults
 from .client import ProviderClient
 
 SECTION = load_defaults().localaws
+#: How long a plugin process may take to start or stop before a test gives up on it: the bound
+#: the offline engine allows its own plugin processes (policy packs).
+PROCESS_DEADLINE = load_defaults().offline.policy_pack_startup_seconds
 
 
 def start_provider(store_root: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
@@ -41,20 +45,31 @@ def start_provider(store_root: Path, extra_env: dict[str, str] | None = None) ->
 
 def stop_provider(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGINT)
-    return process.wait(timeout=10)
+    return process.wait(PROCESS_DEADLINE)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> CloudStore:
-    return CloudStore(tmp_path / "cloud")
-
-
-@pytest.fixture
-def provider(store: CloudStore) -> Iterator[ProviderClient]:
-    process, port = start_provider(store.root)
+@pytest.fixture(scope="module")
+def provider_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, ProviderClient]]:
+    """One provider process per test module: starting one costs about a second on a busy machine."""
+    root = tmp_path_factory.mktemp("cloud")
+    process, port = start_provider(root)
     client = ProviderClient(port)
     try:
-        yield client
+        yield root, client
     finally:
         client.close()
         stop_provider(process)
+
+
+@pytest.fixture
+def store(provider_process: tuple[Path, ProviderClient]) -> CloudStore:
+    """The module's cloud, emptied for this test (the provider keeps nothing of it in memory)."""
+    root = provider_process[0]
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    return CloudStore(root)
+
+
+@pytest.fixture
+def provider(provider_process: tuple[Path, ProviderClient], store: CloudStore) -> ProviderClient:
+    return provider_process[1]
