@@ -18,11 +18,11 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## The real engine: the Pulumi CLI at the release engine/go.mod pins, built from the Go module proxy into
-## .tools/bin (git-ignored), plus the policy-pack starter. Rebuilt only when engine/ changes.
+## .tools/bin (git-ignored). Rebuilt only when engine/ changes.
 TOOLS := .tools/bin
 ENGINE_MODULE := github.com/pulumi/pulumi/pkg/v3
 
-engine: $(TOOLS)/pulumi $(TOOLS)/pulumi-analyzer-policy-python $(TOOLS)/.language-host
+engine: $(TOOLS)/pulumi $(TOOLS)/.language-host
 
 $(TOOLS)/pulumi: engine/go.mod engine/go.sum
 	mkdir -p $(TOOLS)
@@ -30,10 +30,6 @@ $(TOOLS)/pulumi: engine/go.mod engine/go.sum
 		go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$$version" \
 		-o ../$(TOOLS)/pulumi.partial $(ENGINE_MODULE)/cmd/pulumi
 	mv $(TOOLS)/pulumi.partial $(TOOLS)/pulumi
-
-$(TOOLS)/pulumi-analyzer-policy-python: engine/pulumi-analyzer-policy-python
-	mkdir -p $(TOOLS)
-	install -m 0755 $< $@
 
 $(TOOLS)/.language-host: engine/language-host.sh engine/go.mod
 	mkdir -p $(TOOLS)

@@ -24,6 +24,9 @@ from ..registry.model import Tenant
 from ..stacks import StackRef, all_stacks, parse_stack_name
 from .automation import PackConfig
 
+#: The executable in each pack folder that the engine starts as a binary analyzer (policies/start-pack).
+PACK_LAUNCHER = "analyzer"
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -103,6 +106,6 @@ def write_pack_configs(
             for pack in session.packs:
                 path = folder / ref.name / f"{pack.pack_dir.name}.json"
                 write_text_atomic(path, json.dumps(configs[pack.info.name], indent=1, sort_keys=True) + "\n")
-                pairs.append((str(pack.pack_dir), str(path)))
+                pairs.append((str(pack.pack_dir / PACK_LAUNCHER), str(path)))
             written[ref.name] = pairs
     return written

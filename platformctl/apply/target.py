@@ -124,8 +124,6 @@ def resolve_target(
         "PULUMI_SKIP_UPDATE_CHECK": "true",
         "PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER": "true",
         "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-        # The engine finds the policy-pack starter (make engine) beside itself through PATH.
-        "PATH": os.pathsep.join([str(pulumi.parent), os.environ.get("PATH", "")]),
     }
     home = ""
     if local:
