@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from ..stacks import StackRef
 
@@ -52,6 +52,10 @@ class StackOutcome:
     message: str = ""
     attempts: int = 1
     log_path: str | None = None
+    #: The resources this operation changed (or would change, or found drifted): for each, its
+    #: ``urn``, ``type``, ``op`` (create, update, replace, delete, ...) and the names of the
+    #: ``properties`` that differ. Names only: a property's value never leaves the engine.
+    resource_changes: tuple[dict[str, Any], ...] = ()
 
     @property
     def changed(self) -> int:

@@ -91,6 +91,28 @@ def _changes(result: Any, operation: Operation) -> dict[str, int]:  # noqa: ANN4
     return {str(k): int(v) for k, v in ((summary.resource_changes if summary else None) or {}).items()}
 
 
+#: Engine step kinds that are not a change: the resource is as it was, or was only read.
+_UNCHANGED = {"same", "read", "refresh", "import"}
+
+
+def resource_change(engine_event: Any, *, refresh: bool) -> dict[str, Any] | None:  # noqa: ANN401
+    """The change an engine event announces, as names only; None for events that change nothing.
+
+    An operation's plan shows in its steps (``resourcePreEvent``); a refresh's drift shows in the
+    outputs it read back (``resOutputsEvent``), whose op says what the refresh would do to the state.
+    """
+    step = engine_event.res_outputs_event if refresh else engine_event.resource_pre_event
+    if step is None:
+        return None
+    metadata = step.metadata
+    op = getattr(metadata.op, "value", str(metadata.op))
+    if op in _UNCHANGED:
+        return None
+    detailed = sorted((metadata.detailed_diff or {}).keys())
+    properties = sorted(set(metadata.diffs or []) | {key.split(".")[0].split("[")[0] for key in detailed})
+    return {"urn": metadata.urn, "type": metadata.type, "op": op, "properties": properties}
+
+
 def run_operation(
     operation: Operation,
     stack: StackRef,
@@ -116,14 +138,20 @@ def run_operation(
         pulumi_command=auto.PulumiCommand(root=str(Path(target.pulumi).parent.parent), skip_version_check=True),
     )
     captured: list[str] = []
+    changes: list[dict[str, Any]] = []
 
     def output(line: str) -> None:
         captured.append(line)
         on_output(line)
 
+    def event(engine_event: Any) -> None:  # noqa: ANN401
+        change = resource_change(engine_event, refresh=operation == "refresh" or refresh_preview)
+        if change is not None:
+            changes.append(change)
+
     try:
         handle = auto.Stack.create_or_select(stack.name, workspace)
-        common: dict[str, Any] = {"on_output": output, "color": "never"}
+        common: dict[str, Any] = {"on_output": output, "on_event": event, "color": "never"}
         gated = {
             "policy_packs": [pack for pack, _ in policy_packs],
             "policy_pack_configs": [config for _, config in policy_packs],
@@ -147,6 +175,7 @@ def run_operation(
             duration_seconds=time.monotonic() - started,
             failure=classify(text, defaults),
             message=_summary_line(str(exc)),
+            resource_changes=tuple(changes),
         )
     return StackOutcome(
         stack=stack.name,
@@ -154,6 +183,7 @@ def run_operation(
         succeeded=True,
         changes=_changes(result, operation),
         duration_seconds=time.monotonic() - started,
+        resource_changes=tuple(changes),
     )
 
 
@@ -166,6 +196,7 @@ def outcome_to_json(outcome: StackOutcome) -> dict[str, Any]:
 def outcome_from_json(data: dict[str, Any]) -> StackOutcome:
     fields = dict(data)
     fields["failure"] = Failure(fields["failure"]) if fields.get("failure") else None
+    fields["resource_changes"] = tuple(fields.get("resource_changes") or ())
     return StackOutcome(**fields)
 
 
