@@ -7,7 +7,10 @@
 * When a wave's failures reach its ``failure_limit``, no further stack starts, in that wave or
   any later one; stacks already running finish. Those that never started are reported skipped.
 * Ctrl-C (or :meth:`Scheduler.interrupt`) stops the same way: nothing new starts, running stacks
-  finish, and the report says so. A stack waiting to retry makes no further attempt.
+  finish, and the report says so. A stack waiting to retry makes no further attempt. On the main
+  thread the scheduler answers SIGINT itself while it runs, so the interrupt can never land in the
+  middle of its own bookkeeping; every press is graceful (the engine processes, in the terminal's
+  process group, receive the same SIGINT and cancel their own updates).
 
 Whether a stack may start and whether a failure trips the threshold are decided under one lock,
 so no stack starts after the threshold has tripped.
@@ -20,13 +23,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random as random_module
+import signal
 import threading
 import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 from ..stacks import StackRef
 from .operations import Failure, Operation, StackOperations, StackOutcome
@@ -102,6 +107,22 @@ class Scheduler:
     def stop_reason(self) -> SkipReason | None:
         return self._stop_reason
 
+    @contextmanager
+    def _ctrl_c_stops(self) -> Iterator[None]:
+        """While running on the main thread, SIGINT calls :meth:`interrupt` instead of raising."""
+        if threading.current_thread() is not threading.main_thread():
+            yield  # only the main thread receives signals; the caller's thread handles its own
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is signal.SIG_IGN:  # started where Ctrl-C is meant to be ignored (a background job)
+            yield
+            return
+        signal.signal(signal.SIGINT, lambda signum, frame: self.interrupt())
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
     # --- running --------------------------------------------------------------------------------
 
     def run(self, waves: list[Wave]) -> RolloutReport:
@@ -110,8 +131,9 @@ class Scheduler:
         start = self.clock()
         self.options.log_dir.mkdir(parents=True, exist_ok=True)
         records: list[WaveRecord] = []
-        for wave in waves:
-            records.append(self._run_wave(wave))
+        with self._ctrl_c_stops():
+            for wave in waves:
+                records.append(self._run_wave(wave))
         return RolloutReport(
             operation=self.operation,
             waves=tuple(records),
@@ -132,28 +154,12 @@ class Scheduler:
         try:
             for stack in wave.stacks:
                 futures.append(pool.submit(self._run_stack, wave, stack, state))
-            results = [self._await(future) for future in futures]
+            results = [future.result() for future in futures]
         finally:
-            self._shielded(pool.shutdown)
+            pool.shutdown()
         record = WaveRecord(wave, tuple(results), tripped=state.tripped)
         self.observer.wave_finished(record)
         return record
-
-    def _await(self, future: Future[StackRecord]) -> StackRecord:
-        """The future's record; Ctrl-C meanwhile stops the rollout and keeps waiting for it."""
-        while True:
-            try:
-                return future.result()
-            except KeyboardInterrupt:
-                self.interrupt()
-
-    def _shielded(self, call: Callable[[], object]) -> None:
-        while True:
-            try:
-                call()
-                return
-            except KeyboardInterrupt:
-                self.interrupt()
 
     def _begin(self, wave: Wave, stack: StackRef) -> StackRecord | None:
         """A skipped record when the rollout has stopped; None (and the stack counts as started) otherwise."""
