@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 
 from platformctl import PROJECT_ROOT
+from platformctl.localaws.server import REGION_ENV_VARS
 from platformctl.localaws.store import CloudStore
 from platformctl.defaults import load_defaults
 
@@ -25,7 +26,8 @@ PROCESS_DEADLINE = load_defaults().offline.policy_pack_startup_seconds
 
 
 def start_provider(store_root: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], int]:
-    inherited = {k: v for k, v in os.environ.items() if k not in (SECTION.behaviours_env_var, "PULUMI_HOME")}
+    # Nothing of the caller's own AWS or Pulumi setup may leak into the provider under test.
+    inherited = {k: v for k, v in os.environ.items() if k not in (SECTION.behaviours_env_var, "PULUMI_HOME", *REGION_ENV_VARS)}
     env = {**inherited, SECTION.store_env_var: str(store_root), **(extra_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "platformctl.localaws", "127.0.0.1:0"],

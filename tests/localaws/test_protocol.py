@@ -74,3 +74,28 @@ def test_unknown_invoke_is_a_clear_error(provider: ProviderClient):
 def test_partition_is_answered(provider: ProviderClient):
     provider.configure()
     assert provider.invoke("aws:index/getPartition:getPartition")["partition"] == "aws"
+
+
+def test_check_config_passes_the_config_through_and_diff_config_names_what_changed(provider: ProviderClient):
+    from platformctl.localaws.values import to_dict, to_struct
+
+    news = to_struct({"region": "eu-west-1", "allowedAccountIds": ["111111111111"]})
+    assert to_dict(provider.stub.CheckConfig(provider_pb2.CheckRequest(urn="urn:pulumi:s::p::pulumi:providers:aws::default", news=news)).inputs) == to_dict(news)
+    olds = to_struct({"region": "eu-west-1", "allowedAccountIds": ["111111111111"]})
+    moved = to_struct({"region": "eu-central-1", "allowedAccountIds": ["111111111111"]})
+    reply = provider.stub.DiffConfig(provider_pb2.DiffRequest(olds=olds, old_inputs=olds, news=moved))
+    assert list(reply.diffs) == ["region"] and reply.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert provider.stub.DiffConfig(provider_pb2.DiffRequest(olds=olds, old_inputs=olds, news=olds)).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+
+def test_configure_refuses_a_forbidden_account(provider: ProviderClient):
+    with pytest.raises(grpc.RpcError) as raised:
+        provider.configure(allowedAccountIds=["111111111111"], forbiddenAccountIds=["111111111111"])
+    assert "111111111111" in raised.value.details()
+
+
+def test_configure_without_a_region_is_refused_as_the_real_provider_does(provider: ProviderClient):
+    with pytest.raises(grpc.RpcError) as raised:
+        provider.stub.Configure(provider_pb2.ConfigureRequest(variables={}))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "aws:region" in raised.value.details()
