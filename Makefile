@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores on the build machines; pytest-xdist spreads the suite over them.
 TEST_WORKERS ?= auto
 
-.PHONY: venv plan test validate scan bench clean engine
+.PHONY: venv plan test validate scan bench clean engine package
 
 venv: $(STAMP)
 
@@ -39,7 +39,12 @@ $(TOOLS)/.language-host: engine/language-host.sh engine/go.mod
 ## The main job: validate the registry, then plan every stack offline with the policy gate.
 plan: venv
 	$(BIN)/platformctl tenants validate
+	$(BIN)/platformctl package
 	$(BIN)/platformctl plan
+
+## The Lambda artifacts the program deploys (function zips, the layer with its wheels, manifest.json).
+package: venv
+	$(BIN)/platformctl package
 
 ## The test suite (mock runtime, Analyzer protocol, moto).
 test: venv

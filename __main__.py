@@ -1,26 +1,33 @@
 """Pulumi program: the stack name says what to build.
 
 ``dev``/``prod`` build the shared platform of that environment; ``<tenant>-<env>`` builds that
-tenant's platform from ``tenants/<tenant>.yaml`` merged over the environment's defaults.
+tenant's platform from ``tenants/<tenant>.yaml`` merged over the environment's defaults, with the
+Lambda artifacts ``platformctl package`` builds (built here when missing or stale).
 """
 
 from pathlib import Path
 
 import pulumi
 
+from components.retention import retain_on_delete
 from components.shared import SharedPlatform
 from components.tenant import TenantPlatform
 from platformctl.defaults import load_defaults
+from platformctl.package import program_artifacts
 from platformctl.registry import tenant_file
 from platformctl.settings import tenant_settings
 from platformctl.stacks import resolve_stack
 
 defaults = load_defaults()
-registry_dir = Path(__file__).parent / (pulumi.Config(defaults.platform.project).get("registryDir") or "tenants")
+config = pulumi.Config(defaults.platform.project)
+registry_dir = Path(__file__).parent / (config.get("registryDir") or "tenants")
 stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments, registry_dir)
+if config.get_bool("offboarding"):
+    retain_on_delete(defaults.offboarding.retained_types)
 if tenant is None:
     platform = SharedPlatform(stack.environment, defaults, registry_dir)
 else:
-    platform = TenantPlatform(tenant_settings(tenant, stack.environment, defaults, str(tenant_file(tenant.id, registry_dir))))
+    settings = tenant_settings(tenant, stack.environment, defaults, str(tenant_file(tenant.id, registry_dir)))
+    platform = TenantPlatform(settings, artifacts=program_artifacts(defaults))
 for key, value in platform.outputs.items():
     pulumi.export(key, value)

@@ -38,13 +38,14 @@ def _register() -> None:
     # Imported here so `platformctl --help` stays fast and each group stays in its own module.
     if _state.get("registered"):
         return
-    from .commands import engine_ops, plan, policy, scan, tenants
+    from .commands import engine_ops, package, plan, policy, scan, tenants
 
     app.add_typer(tenants.app, name="tenants")
     app.command("plan")(plan.plan)
     scan.register(app)
     policy.register(app)
     engine_ops.register(app)
+    package.register(app)
     _state["registered"] = True
 
 

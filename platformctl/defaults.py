@@ -78,6 +78,12 @@ class LocalAwsSection(_Strict):
     behaviours_env_var: str
 
 
+class OffboardingSection(_Strict):
+    retained_types: list[str]
+    retention_dir: str
+    audit_file: str
+
+
 class TierSettings(_Strict):
     throttle_rate_limit: int
     throttle_burst_limit: int
@@ -172,6 +178,7 @@ class PlatformDefaults(_Strict):
     platform: PlatformSection
     offline: OfflineSection
     engine: EngineSection
+    offboarding: OffboardingSection
     localaws: LocalAwsSection
     tiers: dict[str, TierSettings]
     environments: dict[str, EnvironmentSettings]

@@ -9,6 +9,7 @@ when a wave applies several stacks at once, and let a stuck stack be stopped wit
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,8 @@ class AutomationStackOperations:
                 stderr=subprocess.STDOUT,
                 text=True,
                 bufsize=1,
+                # gRPC's C core logs connection chatter at info level; keep its errors only.
+                env={**os.environ, "GRPC_VERBOSITY": "ERROR"},
             )
             assert process.stdout is not None
             expired = threading.Event()

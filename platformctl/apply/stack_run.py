@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import runpy
 import sys
@@ -129,6 +130,9 @@ def run_operation(
     defaults = defaults or load_defaults()
     started = time.monotonic()
     folder = prepare_workspace(target, stack)
+    # This process runs one operation: the engine's environment becomes its own, so that even the
+    # Automation API's own `pulumi version` call keeps to the target's PULUMI_HOME.
+    os.environ.update(target.env)
     workspace = auto.LocalWorkspace(
         work_dir=str(folder),
         program=_program,

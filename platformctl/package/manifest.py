@@ -44,13 +44,14 @@ class LambdaArtifacts:
             ) from None
 
 
-def program_path(path: Path, project_root: Path = PROJECT_ROOT) -> str:
-    """How the program names an artifact to Pulumi: relative to the project (the program's
-    working directory) when inside it, so plans and state do not carry this machine's paths."""
-    try:
-        return path.relative_to(project_root).as_posix()
-    except ValueError:
-        return str(path)
+def program_path(path: Path) -> str:
+    """How the program names an artifact to Pulumi: by its absolute path.
+
+    The engine opens archives relative to its own working directory, and under the Automation API
+    that is the backend's workspace folder (platformctl/apply/stack_run.py), not the project. The
+    path is not part of an archive's hash, so another checkout's path does not redeploy anything.
+    """
+    return str(path.resolve())
 
 
 def artifacts_from_document(root: Path, document: Mapping[str, Any]) -> LambdaArtifacts:

@@ -16,7 +16,9 @@ from .base import Param, RuleSpec, StackFacts, Subject, get, names_tenant, strin
 AREA = "isolation"
 
 #: Engine-owned resources (the stack itself, stack references) carry no tenant name.
-ENGINE_TYPES = ("pulumi:pulumi:",)
+#: Resources the engine itself registers and names: the stack, stack references, and the default
+#: provider of its builtin package (``pulumi:providers:pulumi::default``, made for a StackReference).
+ENGINE_TYPES = ("pulumi:pulumi:", "pulumi:providers:pulumi")
 ACCOUNT_ROOT = re.compile(r"^(arn:aws:iam::\d{12}:root|\d{12})$")
 
 
