@@ -1,9 +1,13 @@
 """The entry points the CLI calls for ``platformctl preview|up|destroy|refresh --all``.
 
->>> # options = options_from_defaults("up", concurrency=args.concurrency, failure_threshold=args.failure_threshold)
->>> # if args.dry_run: console.print(render_plan(plan_rollout("up", stacks, tenants, options)), markup=False)
->>> # else: report = run_rollout("up", stacks, tenants, StackOperationsImpl(...), options, console)
->>> #       raise typer.Exit(exit_code(report))
+Usage (``stacks`` from ``platformctl.stacks.all_stacks``, ``tenants`` the loaded registry)::
+
+    options = options_from_defaults(operation, concurrency=concurrency, failure_threshold=failure_threshold, log_dir=log_dir)
+    if dry_run:
+        console.print(render_plan(plan_rollout(operation, stacks, tenants, options)), markup=False)
+        raise typer.Exit(0)
+    report = run_rollout(operation, stacks, tenants, stack_operations, options, console)
+    raise typer.Exit(exit_code(report))   # 0: every stack succeeded; 1: any failed or was skipped
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from ..atomic import write_text_atomic
 from ..registry.model import Tenant
 from ..stacks import StackRef
 from .operations import Operation, StackOperations
-from .options import RolloutOptions
+from .options import RolloutOptions, options_from_defaults
 from .progress import LiveProgress, PlainProgress, RolloutObserver
-from .report import RolloutReport, render_json, summary_lines, summary_table
+from .report import RolloutReport, exit_code, render_json, summary_lines, summary_table
 from .scheduler import Clock, Random, Scheduler, Sleep
 from .waves import Wave, plan_waves
 
 PERCENT = 100
+#: What the CLI needs from this package, importable from here in one line.
+__all__ = ["RolloutPlan", "exit_code", "options_from_defaults", "plan_rollout", "render_plan", "run_rollout"]
 
 
 @dataclass(frozen=True)
