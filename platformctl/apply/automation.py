@@ -38,12 +38,15 @@ class AutomationStackOperations:
         policy_packs: dict[str, list[PackConfig]] | None = None,
         *,
         refresh_preview: bool = False,
+        existing_only: bool = False,
     ) -> None:
         self.target = target
         self.defaults = defaults
         #: Per stack name, the packs (and their config files) every preview and up must pass.
         self.policy_packs = policy_packs or {}
         self.refresh_preview = refresh_preview
+        #: Leave stacks the backend does not hold alone instead of creating them (offboarding).
+        self.existing_only = existing_only
 
     def run(self, operation: Operation, stack: StackRef, on_output: OutputSink) -> StackOutcome:
         started = time.monotonic()
@@ -59,6 +62,7 @@ class AutomationStackOperations:
                         "target": self.target.to_json(),
                         "policy_packs": packs,
                         "refresh_preview": self.refresh_preview,
+                        "existing_only": self.existing_only,
                     }
                 ),
                 encoding="utf-8",

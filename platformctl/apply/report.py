@@ -30,7 +30,9 @@ JSON report (``render_json``; ``schema_version`` 1)::
             "failure": null,                  # transient | concurrent | policy | program | engine
             "skip_reason": null,              # threshold | interrupted, for a skipped stack
             "message": "",
-            "log": ".state/rollout/up-…/dev.log"}]}]
+            "log": ".state/rollout/up-…/dev.log",
+            # what the engine changed (or, for a refresh preview, found drifted): names only
+            "resources": [{"urn": "urn:pulumi:…", "type": "aws:sns/topic:Topic", "op": "create", "properties": []}]}]}]
     }
 
 Stacks appear in wave order, each exactly once.
@@ -96,6 +98,7 @@ class StackRecord:
             "skip_reason": self.skip_reason,
             "message": outcome.message if outcome else f"not started: the rollout stopped ({self.skip_reason})",
             "log": outcome.log_path if outcome else None,
+            "resources": list(outcome.resource_changes) if outcome else [],
         }
 
 

@@ -114,6 +114,20 @@ def resource_change(engine_event: Any, *, refresh: bool) -> dict[str, Any] | Non
     return {"urn": metadata.urn, "type": metadata.type, "op": op, "properties": properties}
 
 
+def deployed_resources(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stack's cloud resources: everything but the engine's own (the stack, providers)."""
+    return [r for r in (deployment or {}).get("resources") or [] if not str(r.get("type", "")).startswith("pulumi:")]
+
+
+def retained_resources(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resources a destroy leaves in the cloud (``retainOnDelete``), as ``op: retain`` changes."""
+    return [
+        {"urn": r["urn"], "type": r["type"], "op": "retain", "properties": [], "id": r.get("id", "")}
+        for r in (deployment or {}).get("resources") or []
+        if r.get("retainOnDelete")
+    ]
+
+
 def run_operation(
     operation: Operation,
     stack: StackRef,
@@ -123,8 +137,13 @@ def run_operation(
     defaults: PlatformDefaults | None = None,
     *,
     refresh_preview: bool = False,
+    existing_only: bool = False,
 ) -> StackOutcome:
-    """Run ``operation`` on ``stack`` in this process; a failed stack is an outcome, not an exception."""
+    """Run ``operation`` on ``stack`` in this process; a failed stack is an outcome, not an exception.
+
+    With ``existing_only`` a stack that this backend does not hold, or that holds no resources, is
+    left alone (a success with nothing done) instead of being created.
+    """
     from pulumi import automation as auto
 
     defaults = defaults or load_defaults()
@@ -154,7 +173,18 @@ def run_operation(
             changes.append(change)
 
     try:
-        handle = auto.Stack.create_or_select(stack.name, workspace)
+        if existing_only:
+            try:
+                handle = auto.Stack.select(stack.name, workspace)
+            except auto.errors.StackNotFoundError:
+                handle = None
+            if handle is None or not deployed_resources(handle.export_stack().deployment):
+                return StackOutcome(
+                    stack=stack.name, operation=operation, succeeded=True, duration_seconds=time.monotonic() - started,
+                    message="not deployed in this backend: nothing to do",
+                )
+        else:
+            handle = auto.Stack.create_or_select(stack.name, workspace)
         common: dict[str, Any] = {"on_output": output, "on_event": event, "color": "never"}
         gated = {
             "policy_packs": [pack for pack, _ in policy_packs],
@@ -167,7 +197,9 @@ def run_operation(
         elif operation == "up":
             result = handle.up(parallel=defaults.engine.parallel, **gated, **common)
         elif operation == "destroy":
+            retained = retained_resources(handle.export_stack().deployment)
             result = handle.destroy(**common)
+            changes.extend(retained)
         else:
             result = handle.refresh(**common)
     except auto.errors.CommandError as exc:
@@ -221,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda line: print(line, end="" if line.endswith("\n") else "\n", flush=True),
         defaults,
         refresh_preview=bool(request.get("refresh_preview")),
+        existing_only=bool(request.get("existing_only")),
     )
     write_text_atomic(args.result, json.dumps(outcome_to_json(outcome)))
     return 0

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 
 from ..defaults import PlatformDefaults, load_defaults
-from ..errors import EXIT_VIOLATIONS
+from ..errors import EXIT_VIOLATIONS, UserError
 from ..registry import load_registry
 from ..registry.loader import REGISTRY_DIR
 from ..registry.model import Tenant
@@ -190,8 +190,52 @@ def drift(
     raise typer.Exit(exit_code(report) or (EXIT_VIOLATIONS if drifted else 0))
 
 
+def offboard(
+    tenant: str = typer.Argument(..., metavar="TENANT", help="The tenant to offboard."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    local: bool = typer.Option(False, "--local", help="The local stand-in for AWS."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="State backend URL."),
+    secrets_provider: Optional[str] = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL."),
+    registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
+    state: Optional[Path] = typer.Option(None, "--state-dir", help="Where local state, logs, audit and retention records live."),
+) -> None:
+    """Destroy TENANT's stacks, keep its tables and key until its retention ends, then remove its registry file.
+
+    Every step goes to the audit log (<state>/audit/offboarding.jsonl). Exit 0 when offboarded,
+    1 when a step failed (the registry file then stays), 2 for bad input.
+    """
+    from ..apply.offboard import offboard_tenant
+
+    run = prepare_run(
+        "destroy", Selection(tenants=(tenant,)), local=local, backend=backend, secrets_provider=secrets_provider,
+        registry=registry, state=state, concurrency=None, failure_threshold=None,
+    )
+    subject = run.tenants[tenant]
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError("offboard", "destroys every stack of the tenant: pass --yes to confirm when not at a terminal")
+        typer.confirm(f"Offboard {tenant}: destroy {', '.join(s.name for s in run.stacks)}?", abort=True)
+    materialise(run.target)
+    packs = write_pack_configs(run.stacks, run.tenants, run.registry, run.state / "policy-config")
+    if run.target.local:
+        _install_stand_in(run.target)
+    logs = run.options.log_dir
+    logs.mkdir(parents=True, exist_ok=True)
+
+    def log(stack: str, line: str) -> None:
+        with (logs / f"{stack}.log").open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    result = offboard_tenant(
+        subject, run.target, run.defaults, run.registry, run.state, packs,
+        lambda line: console.print(line, markup=False), log,
+    )
+    raise typer.Exit(0 if result.succeeded else EXIT_VIOLATIONS)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``preview``, ``up``, ``destroy``, ``refresh`` and ``drift`` to ``app``."""
+    """Add ``preview``, ``up``, ``destroy``, ``refresh``, ``drift`` and ``offboard`` to ``app``."""
     for operation in ("preview", "up", "destroy", "refresh"):
         app.command(operation)(_command(operation))  # type: ignore[arg-type]
     app.command("drift")(drift)
+    app.command("offboard")(offboard)

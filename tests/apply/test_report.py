@@ -26,7 +26,7 @@ REPORT_KEYS = {
 WAVE_KEYS = {"index", "label", "environment", "kind", "tier", "concurrency", "failure_limit", "failed", "tripped", "stacks"}
 STACK_KEYS = {
     "stack", "kind", "tenant", "environment", "result", "attempts", "changes", "changed", "duration_seconds",
-    "failure", "skip_reason", "message", "log",
+    "failure", "skip_reason", "message", "log", "resources",
 }
 
 
@@ -63,7 +63,7 @@ def test_the_json_report_has_the_documented_shape(tmp_path):
     assert stacks["globex-dev"] | {"duration_seconds": None} == {
         "stack": "globex-dev", "kind": "tenant", "tenant": "globex", "environment": "dev", "result": "succeeded", "attempts": 2,
         "changes": SCRIPTED_CHANGES, "changed": 3, "duration_seconds": None, "failure": None, "skip_reason": None,
-        "message": "", "log": str(tmp_path / "globex-dev.log"),
+        "message": "", "log": str(tmp_path / "globex-dev.log"), "resources": [],
     }
     assert stacks["hooli-dev"]["result"] == "succeeded"
     assert (stacks["initech-dev"]["result"], stacks["initech-dev"]["failure"]) == ("failed", "policy")
