@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from google.protobuf import json_format
+from pulumi.errors import RunError
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.proto import resource_pb2
 
@@ -22,12 +23,12 @@ STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
 
 
-class AccountNotAllowed(Exception):
+class AccountNotAllowed(RunError):
     """A provider pins accounts that exclude the one the credentials are in: the AWS provider
     refuses to configure, and every resource through it fails."""
 
 
-class DefaultProviderDisabled(Exception):
+class DefaultProviderDisabled(RunError):
     """A resource would fall back to a default provider that the stack config disables."""
 
 
@@ -68,6 +69,8 @@ class PlanMocks(pulumi_mocks.Mocks):
         if args.typ.startswith(PROVIDER_TYPE_PREFIX):
             self._check_account(args)
             return args.name, dict(args.inputs)
+        if not args.provider:
+            _refuse_if_disabled(args.typ, args.name)
         region = self.region_of(args.provider or "")
         return fabricate_state(args.typ, args.name, self.current_urn, region, self.account_id, dict(args.inputs))
 
@@ -129,7 +132,6 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         wire = json_format.MessageToDict(request.properties if read else request.object, preserving_proto_field_name=True)
         provider = request.provider
         if custom and not provider and not request.type.startswith("pulumi:"):
-            _refuse_if_disabled(request.type, request.name)
             provider = self._default_provider(request.type)
         parent = request.parent or ("" if request.type == ROOT_STACK_TYPE else self._stack_urn)
         options: dict[str, Any] = {}

@@ -7,10 +7,12 @@ see each other's state.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from functools import lru_cache
 import logging
 import runpy
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +21,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.settings import configure
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from .. import PROJECT_ROOT
 from ..defaults import load_defaults
@@ -107,7 +109,10 @@ def run_stack(
         mocks = PlanMocks(account_id, default_region, stack_outputs)
         monitor = CaptureMonitor(mocks) if capture else OutputsOnlyMonitor(mocks)
         log = _ProgramLog()
-        logger = logging.getLogger(f"platformctl.offline.{stack}")
+        # A logger of this run alone, outside the logging registry: a registration of an earlier
+        # run of the same stack that fails late (its thread outlives that run) must not land in
+        # this run's errors, and a thousand stacks leave no thousand registered loggers behind.
+        logger = logging.Logger(f"platformctl.offline.{stack}")
         logger.propagate = False
         logger.handlers = [log]
         settings = pulumi_mocks.MockSettings(
@@ -119,10 +124,16 @@ def run_stack(
             dry_run=False,
             organization=organization,
             callbacks=None,
+            # The SDK's outstanding-output set and its lock otherwise fall back to one shared by
+            # every run in the process: a run that failed would leave its failed outputs there,
+            # and the next run would await them and fail with the earlier run's error.
+            outputs=set(),
+            lock=threading.Lock(),
         )
         configure(settings)
         set_all_config(config if config is not None else stack_config(PROJECT_ROOT, stack))
         run = program or (lambda: runpy.run_path(str(PROGRAM), run_name="__main__"))
+        _ensure_event_loop().set_exception_handler(_note_unretrieved)
         try:
             _sync_await(run_in_stack(run))
         except UserError:
@@ -138,6 +149,16 @@ def run_stack(
 
     with heap.program_run(load_defaults().offline.gc_young_threshold):
         return contextvars.Context().run(body)
+
+
+def _note_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's handler for a failed future nobody awaited (a failed run leaves many:
+    the outputs of the resource that failed). The run already reported its failure, so this
+    notes the message at debug level, without formatting a traceback: asyncio's default handler
+    formats one whenever the garbage collector frees such a future, which can be in the middle of
+    a ``compile`` on another frame, and Python 3.11 then fails that compile with "AST constructor
+    recursion depth mismatch"."""
+    logging.getLogger(__name__).debug("offline run: %s", context.get("message", "unretrieved exception"))
 
 
 class ProgramError(UserError):

@@ -112,3 +112,53 @@ def test_stack_reference_reads_the_given_outputs():
     run = run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", outputs, "organization", program=program, config={})
     assert run.outputs["topic"] == "arn:aws:sns:ap-south-1:1:t"
     assert any(r.type == "pulumi:pulumi:StackReference" and r.read for r in run.resources)
+
+
+# ----------------------------------------------------------------------------- accounts
+
+
+def _pinned(accounts: list[str]):
+    def program() -> None:
+        provider = aws.Provider("pinned", region="eu-west-1", allowed_account_ids=accounts)
+        topic = aws.sns.Topic("t", name="t", opts=pulumi.ResourceOptions(provider=provider))
+        pulumi.export("topic_arn", topic.arn)
+
+    return program
+
+
+def test_a_provider_pinned_to_the_account_works_and_arns_name_that_account():
+    run = run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=_pinned([ACCOUNT]), config={})
+    assert _by_name(run, "t").provider.startswith("urn:pulumi:acme-dev::ubertruck::pulumi:providers:aws::pinned::")
+    assert run.outputs["topic_arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT}:t"
+
+
+def test_a_provider_pinned_to_another_account_fails_like_the_aws_provider():
+    with pytest.raises(ProgramError, match=f"stack 'acme-dev'.*AWS account ID not allowed: {ACCOUNT}"):
+        run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=_pinned(["210987654321"]), config={})
+
+
+def test_disabled_default_providers_refuse_a_resource_without_an_explicit_one():
+    def program() -> None:
+        aws.sns.Topic("loose", name="loose")
+
+    config = {"pulumi:disable-default-providers": '["aws"]'}
+    with pytest.raises(ProgramError, match="default provider for 'aws' disabled: 'aws:sns/topic:Topic::loose' must use an explicit provider"):
+        run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=program, config=config)
+    # Explicit providers still work with the default one disabled.
+    pinned = run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=_pinned([ACCOUNT]), config=config)
+    assert _by_name(pinned, "t").inputs["name"] == "t"
+
+
+def test_a_failed_run_leaves_nothing_behind_for_the_next_run_in_the_process():
+    # A program that stops while a failed provider's outputs are still pending once left them in
+    # a set every run shares; the next run awaited them and failed with the earlier run's error.
+    def stops_early() -> None:
+        provider = aws.Provider("pinned", region="eu-west-1", allowed_account_ids=["210987654321"])
+        aws.sns.Topic("t", name="t", opts=pulumi.ResourceOptions(provider=provider))
+        # The invoke waits for the provider, which failed: the program stops here.
+        aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider))
+
+    with pytest.raises(ProgramError):
+        run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=stops_early, config={})
+    run = run_stack("acme-dev", "ubertruck", ACCOUNT, "ap-south-1", {}, "organization", program=_pinned([ACCOUNT]), config={})
+    assert run.outputs["topic_arn"] == f"arn:aws:sns:eu-west-1:{ACCOUNT}:t"
