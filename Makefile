@@ -48,7 +48,7 @@ package: venv
 
 ## The test suite (mock runtime, Analyzer protocol, moto).
 test: venv
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 validate: venv
 	$(BIN)/platformctl tenants validate

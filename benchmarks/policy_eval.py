@@ -112,7 +112,7 @@ def registry_plan(context: PolicyContext) -> tuple[list[StackRun], float]:
     runs, shared = [], {}
     for ref in all_stacks(context.tenants, platform.environments):
         region = context.tenants[ref.tenant_id].region if ref.tenant_id else stack_config(ROOT, ref.name).get("aws:region", "")
-        run = run_stack(ref.name, platform.project, offline.account_id, region, shared, offline.organization)
+        run = run_stack(ref.name, platform.project, defaults.environments[ref.environment].account_id, region, shared, offline.organization)
         if ref.tenant_id is None:
             shared[f"{offline.organization}/{platform.project}/{ref.name}"] = run.outputs
         runs.append(run)

@@ -56,10 +56,14 @@ def prepare_workspace(target: EngineTarget, stack: StackRef) -> Path:
     if stack_file.is_file():
         engine_owned = {k: v for k, v in (yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}).items() if k != "config"}
     document = dict(engine_owned)
-    project_file = PROJECT_ROOT / f"Pulumi.{stack.name}.yaml"
+    environment_file = PROJECT_ROOT / f"Pulumi.{stack.environment}.yaml"
     config: dict[str, Any] = {}
-    if stack.tenant_id is None and project_file.is_file():
-        config = dict((yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}).get("config") or {})
+    if environment_file.is_file():
+        config = dict((yaml.safe_load(environment_file.read_text(encoding="utf-8")) or {}).get("config") or {})
+    if stack.tenant_id is not None:
+        # A tenant stack has no file of its own: it takes its environment's engine settings
+        # (`pulumi:*`, such as disabling the unpinned default AWS provider) and nothing else.
+        config = {key: value for key, value in config.items() if key.startswith("pulumi:")}
     config.update(target.config)
     if config:
         document["config"] = config
