@@ -7,7 +7,8 @@
 2. **Validate** — anti-pattern scan, registry validation, offline plan with the policy packs.
 3. **Test** — the project's test suite.
 4. **Approve** — a manual approval, in the environments ``pipeline.approval_environments`` names.
-5. **Deploy** — ``pulumi up`` of the shared stack, then of every tenant stack of the environment.
+5. **Deploy** — ``platformctl preview`` (both policy packs) then ``platformctl up`` (the offline gate,
+   then the engine with both packs) of the shared stack, then of every tenant stack of the environment.
    Afterwards CodePipeline watches each tenant's standard alarms for
    ``pipeline.health_check_minutes``; an alarm, or a failed deploy, rolls the stage back to the
    last successful revision.
@@ -164,14 +165,20 @@ def test_buildspec(platform: PlatformContext) -> str:
     return _buildspec(platform, [], {"build": ["make test"]})
 
 
+#: How deploy builds run the operator CLI (the project's venv, made by the install phase).
+PLATFORMCTL = ".venv/bin/python -m platformctl"
+
+
+def deploy_commands(stacks: Sequence[str]) -> list[str]:
+    """The deploy of ``stacks``: a preview through both policy packs, then ``up`` (which gates
+    offline first), by the same ``platformctl`` commands an operator runs."""
+    selection = " ".join(f"--stack {stack}" for stack in stacks)
+    target = '--backend "$PULUMI_BACKEND_URL" --secrets-provider "$PULUMI_SECRETS_PROVIDER"'
+    return [f"{PLATFORMCTL} preview {selection} {target}", f"{PLATFORMCTL} up {selection} {target}"]
+
+
 def deploy_buildspec(platform: PlatformContext, stacks: Sequence[str]) -> str:
-    """``pulumi up`` of ``stacks`` in order, as the deploy role, against the state backend."""
-    up: list[str] = []
-    for stack in stacks:
-        up += [
-            f'pulumi stack select --create --secrets-provider "$PULUMI_SECRETS_PROVIDER" {stack}',
-            f"pulumi up --stack {stack} --yes",
-        ]
+    """``platformctl preview`` then ``up`` of ``stacks``, as the deploy role, against the state backend."""
     return _buildspec(
         platform,
         [
@@ -185,9 +192,8 @@ def deploy_buildspec(platform: PlatformContext, stacks: Sequence[str]) -> str:
                 'aws configure set profile.deploy.role_arn "$DEPLOY_ROLE_ARN"',
                 "aws configure set profile.deploy.credential_source EcsContainer",
                 "export AWS_PROFILE=deploy",
-                'pulumi login "$PULUMI_BACKEND_URL"',
             ],
-            "build": up,
+            "build": deploy_commands(stacks),
         },
     )
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.pipeline import TenantStack, health_alarms
+from components.pipeline import PLATFORMCTL, TenantStack, health_alarms
 from platformctl import PROJECT_ROOT
 from platformctl.defaults import load_defaults
 from platformctl.engine.runner import stack_config
@@ -127,11 +127,19 @@ def test_test_stage_runs_the_test_suite(dev: Plan) -> None:
     assert "make test" in _commands(_buildspec(dev, "ubertruck-dev-test"))
 
 
-def test_deploy_brings_up_the_shared_stack_then_each_tenant_stack(dev: Plan) -> None:
+def _platformctl(commands: list[str]) -> list[str]:
+    return [c for c in commands if c.startswith(PLATFORMCTL)]
+
+
+def test_deploy_previews_with_the_packs_then_brings_up_the_shared_stack_then_each_tenant_stack(dev: Plan) -> None:
+    target = '--backend "$PULUMI_BACKEND_URL" --secrets-provider "$PULUMI_SECRETS_PROVIDER"'
     shared = _commands(_buildspec(dev, "ubertruck-dev-deploy-shared"))
-    assert [c for c in shared if c.startswith("pulumi up")] == ["pulumi up --stack dev --yes"]
+    assert _platformctl(shared) == [f"{PLATFORMCTL} preview --stack dev {target}", f"{PLATFORMCTL} up --stack dev {target}"]
     tenants = _commands(_buildspec(dev, "ubertruck-dev-deploy-tenants"))
-    assert [c for c in tenants if c.startswith("pulumi up")] == [f"pulumi up --stack {t}-dev --yes" for t in ("acme", "globex", "initech")]
+    selection = " ".join(f"--stack {t}-dev" for t in ("acme", "globex", "initech"))
+    assert _platformctl(tenants) == [f"{PLATFORMCTL} preview {selection} {target}", f"{PLATFORMCTL} up {selection} {target}"]
+    # No deploy step goes around platformctl (and so around its gate and packs).
+    assert not [c for c in shared + tenants if c.startswith("pulumi up") or c.startswith("pulumi preview")]
     # Deploy builds run Pulumi as the deploy role, never as the build's own role.
     assert "export AWS_PROFILE=deploy" in tenants
     variables = {v["name"]: v["value"] for v in dev.named(PROJECT, "ubertruck-dev-deploy-tenants").inputs["environment"]["environmentVariables"]}
@@ -142,7 +150,9 @@ def test_deploy_brings_up_the_shared_stack_then_each_tenant_stack(dev: Plan) -> 
 
 def test_prod_deploys_only_prod_tenant_stacks(prod: Plan) -> None:
     tenants = _commands(_buildspec(prod, "ubertruck-prod-deploy-tenants"))
-    assert [c for c in tenants if c.startswith("pulumi up")] == ["pulumi up --stack acme-prod --yes", "pulumi up --stack globex-prod --yes"]
+    assert [c.split(" --backend")[0] for c in _platformctl(tenants)] == [
+        f"{PLATFORMCTL} {operation} --stack acme-prod --stack globex-prod" for operation in ("preview", "up")
+    ]
 
 
 # --------------------------------------------------------------------------- pipeline
