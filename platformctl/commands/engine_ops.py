@@ -112,20 +112,33 @@ def execute(run: EngineRun, *, dry_run: bool, refresh_preview: bool = False) -> 
     return run_rollout(run.operation, run.stacks, run.tenants, operations, run.options, console)
 
 
+# The options the engine commands share; one definition each.
+STACK = typer.Option(None, "--stack", "-s", help="This stack (repeatable): <env> or <tenant>-<env>.")
+TENANT = typer.Option(None, "--tenant", "-t", help="This tenant's stacks (repeatable).")
+ENV = typer.Option(None, "--env", "-e", help="Only this environment (repeatable).")
+EVERY = typer.Option(False, "--all", help="Every stack of the registry.")
+LOCAL = typer.Option(False, "--local", help="On this machine, with the local stand-in for AWS.")
+BACKEND = typer.Option(None, "--backend", help="State backend URL (default: PULUMI_BACKEND_URL, else a file backend in the state folder).")
+SECRETS = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL such as awskms://alias/…")
+CONCURRENCY = typer.Option(None, "--concurrency", "-c", min=1, help="Stacks at once per wave (default: defaults.yaml rollout).")
+REGISTRY = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder.")
+STATE = typer.Option(None, "--state-dir", help="Where local state, logs, reports, audit and retention records live (default: .state).")
+
+
 def _command(operation: Operation) -> Callable[..., None]:
     def command(
-        stack: Optional[List[str]] = typer.Option(None, "--stack", "-s", help="This stack (repeatable): <env> or <tenant>-<env>."),
-        tenant: Optional[List[str]] = typer.Option(None, "--tenant", "-t", help="This tenant's stacks (repeatable)."),
-        env: Optional[List[str]] = typer.Option(None, "--env", "-e", help="Only this environment (repeatable)."),
-        every: bool = typer.Option(False, "--all", help="Every stack of the registry."),
-        local: bool = typer.Option(False, "--local", help="Apply on this machine with the local stand-in for AWS."),
-        backend: Optional[str] = typer.Option(None, "--backend", help="State backend URL (default: PULUMI_BACKEND_URL, else a file backend in the state folder)."),
-        secrets_provider: Optional[str] = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL such as awskms://alias/…"),
-        concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Stacks at once per wave (default: defaults.yaml rollout)."),
+        stack: Optional[List[str]] = STACK,
+        tenant: Optional[List[str]] = TENANT,
+        env: Optional[List[str]] = ENV,
+        every: bool = EVERY,
+        local: bool = LOCAL,
+        backend: Optional[str] = BACKEND,
+        secrets_provider: Optional[str] = SECRETS,
+        concurrency: Optional[int] = CONCURRENCY,
         failure_threshold: Optional[str] = typer.Option(None, "--failure-threshold", help="Failures that stop the rollout: a count (2) or a share (10%)."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the wave plan; run nothing."),
-        registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
-        state: Optional[Path] = typer.Option(None, "--state-dir", help="Where local state, logs and reports live (default: .state)."),
+        registry: Path = REGISTRY,
+        state: Optional[Path] = STATE,
     ) -> None:
         run = prepare_run(
             operation, Selection(tuple(stack or ()), tuple(tenant or ()), tuple(env or ()), every),
@@ -160,16 +173,16 @@ def drift_lines(report: RolloutReport) -> list[str]:
 
 
 def drift(
-    stack: Optional[List[str]] = typer.Option(None, "--stack", "-s", help="This stack (repeatable)."),
-    tenant: Optional[List[str]] = typer.Option(None, "--tenant", "-t", help="This tenant's stacks (repeatable)."),
-    env: Optional[List[str]] = typer.Option(None, "--env", "-e", help="Only this environment (repeatable)."),
-    every: bool = typer.Option(False, "--all", help="Every stack of the registry."),
-    local: bool = typer.Option(False, "--local", help="The local stand-in for AWS."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="State backend URL."),
-    secrets_provider: Optional[str] = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL."),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", "-c", min=1, help="Stacks at once."),
-    registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
-    state: Optional[Path] = typer.Option(None, "--state-dir", help="Where local state, logs and reports live."),
+    stack: Optional[List[str]] = STACK,
+    tenant: Optional[List[str]] = TENANT,
+    env: Optional[List[str]] = ENV,
+    every: bool = EVERY,
+    local: bool = LOCAL,
+    backend: Optional[str] = BACKEND,
+    secrets_provider: Optional[str] = SECRETS,
+    concurrency: Optional[int] = CONCURRENCY,
+    registry: Path = REGISTRY,
+    state: Optional[Path] = STATE,
 ) -> None:
     """Refresh-preview stacks and report which drifted from their state, and in what.
 
@@ -193,11 +206,11 @@ def drift(
 def offboard(
     tenant: str = typer.Argument(..., metavar="TENANT", help="The tenant to offboard."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
-    local: bool = typer.Option(False, "--local", help="The local stand-in for AWS."),
-    backend: Optional[str] = typer.Option(None, "--backend", help="State backend URL."),
-    secrets_provider: Optional[str] = typer.Option(None, "--secrets-provider", help="passphrase (default) or a KMS URL."),
-    registry: Path = typer.Option(REGISTRY_DIR, "--registry", help="The registry folder."),
-    state: Optional[Path] = typer.Option(None, "--state-dir", help="Where local state, logs, audit and retention records live."),
+    local: bool = LOCAL,
+    backend: Optional[str] = BACKEND,
+    secrets_provider: Optional[str] = SECRETS,
+    registry: Path = REGISTRY,
+    state: Optional[Path] = STATE,
 ) -> None:
     """Destroy TENANT's stacks, keep its tables and key until its retention ends, then remove its registry file.
 
