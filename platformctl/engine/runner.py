@@ -12,16 +12,13 @@ import contextvars
 from functools import lru_cache
 import logging
 import runpy
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.config import set_all_config
-from pulumi.runtime.settings import configure
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from policies.sdk_compat import configure_mock_runtime, run_in_root_stack
 
 from .. import PROJECT_ROOT
 from ..defaults import load_defaults
@@ -115,27 +112,12 @@ def run_stack(
         logger = logging.Logger(f"platformctl.offline.{stack}")
         logger.propagate = False
         logger.handlers = [log]
-        settings = pulumi_mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=pulumi_mocks.MockEngine(logger),
-            project=project,
-            stack=stack,
-            dry_run=False,
-            organization=organization,
-            callbacks=None,
-            # The SDK's outstanding-output set and its lock otherwise fall back to one shared by
-            # every run in the process: a run that failed would leave its failed outputs there,
-            # and the next run would await them and fail with the earlier run's error.
-            outputs=set(),
-            lock=threading.Lock(),
-        )
-        configure(settings)
+        # The SDK's mock runtime with a per-run output set (see sdk_compat: it leans on SDK internals).
+        configure_mock_runtime(monitor, logger, project, stack, organization)
         set_all_config(config if config is not None else stack_config(PROJECT_ROOT, stack))
         run = program or (lambda: runpy.run_path(str(PROGRAM), run_name="__main__"))
-        _ensure_event_loop().set_exception_handler(_note_unretrieved)
         try:
-            _sync_await(run_in_stack(run))
+            run_in_root_stack(run, _note_unretrieved)
         except UserError:
             raise
         except Exception as exc:  # the program's own failure, reported against its stack

@@ -249,15 +249,24 @@ def stack_wire(resources: Sequence[CapturedResource], config: Mapping[str, str])
 
 
 class PackProcess:
-    """One policy pack, started as the engine starts it, with a client for its server."""
+    """One policy pack, started as the engine starts it, with a client for its server.
 
-    def __init__(self, pack_dir: Path, python: str = sys.executable) -> None:
+    ``fast_paths``: tell the pack the offline engine started it (``offline.pack_fast_paths_env_var``),
+    so that it may take the SDK fast paths (it still checks the SDK versions itself); False starts
+    it exactly as a real engine would, on the stock SDK path.
+    """
+
+    def __init__(self, pack_dir: Path, python: str = sys.executable, fast_paths: bool = True) -> None:
         self.pack_dir = Path(pack_dir).resolve()
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise UserError(str(self.pack_dir), "is not a policy pack (no PulumiPolicy.yaml)")
         self._stderr = tempfile.TemporaryFile()
         self._killer: threading.Timer | None = None
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        offline_variable = load_defaults().offline.pack_fast_paths_env_var
+        env.pop(offline_variable, None)
+        if fast_paths:
+            env[offline_variable] = "1"
         self.process = subprocess.Popen(
             [python, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS, str(self.pack_dir)],
             cwd=self.pack_dir,
@@ -332,14 +341,15 @@ class PackProcess:
 
 
 class PolicySession:
-    """The packs of one plan, started once and reused for every stack."""
+    """The packs of one plan, started once and reused for every stack (``fast_paths`` as in
+    :class:`PackProcess`; the benchmarks compare both)."""
 
-    def __init__(self, context: PolicyContext) -> None:
+    def __init__(self, context: PolicyContext, fast_paths: bool = True) -> None:
         self.context = context
         self.packs: list[PackProcess] = []
         try:
             with ThreadPoolExecutor(max_workers=max(1, len(context.packs))) as pool:
-                self.packs = list(pool.map(PackProcess, context.packs))
+                self.packs = list(pool.map(lambda pack: PackProcess(pack, fast_paths=fast_paths), context.packs))
         except BaseException:
             self.close()
             raise
@@ -418,8 +428,6 @@ class PolicyPackError(UserError):
 
 
 def _collect(pack: str, responses: Sequence[analyzer_pb2.AnalyzeResponse], wire: _StackWire, result: StackPolicyResult) -> None:
-    if str(PROJECT_ROOT) not in sys.path:  # the rules package lives beside platformctl
-        sys.path.append(str(PROJECT_ROOT))
     from policies.rules.exemptions import parse_marker
 
     urns = [r.urn for r in wire.analyze] + [""]

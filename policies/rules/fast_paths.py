@@ -1,4 +1,4 @@
-"""Speed-ups for the policy SDK's servicer, installed by each pack before it serves.
+"""Speed-ups for the policy SDK's servicer, for packs the offline engine starts.
 
 The SDK's ``Analyze`` runs every policy of the pack on a resource, and for each policy it
 converts the request again: the properties from protobuf to a dict (``json_format``, pure
@@ -9,15 +9,18 @@ was most of the pack's time. Here each conversion runs once per request, and the
 
 Every replacement returns what the original returns (tests compare them on random input); the
 rules never mutate what they receive (they work on :func:`policies.rules.sdk.plain` copies), so
-sharing one conversion between the policies of a request changes no verdict. Only a pack's
-process installs these (``pack_arguments``), never the program or ``platformctl``.
+sharing one conversion between the policies of a request changes no verdict.
+
+Nothing here touches the SDK: :func:`policies.sdk_compat.install_fast_paths` puts these in place
+of the servicer's private parts, and only in a pack the offline engine started at the SDK
+versions those parts were checked against. Under a real engine a pack runs the stock SDK, and
+the memos here stay empty (outside a request scope nothing is remembered).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from types import SimpleNamespace
 from typing import Any, Callable
 
 from google.protobuf import struct_pb2
@@ -136,24 +139,4 @@ def message_to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., di
     return convert
 
 
-def install() -> None:
-    """Install the conversions once per pack process (idempotent)."""
-    from pulumi_policy import policy as servicer_module
-
-    json_format = servicer_module.json_format
-    if isinstance(getattr(json_format, "MessageToDict", None), LastCalls):
-        return
-    servicer_module.json_format = SimpleNamespace(  # type: ignore[assignment]
-        MessageToDict=LastCalls(message_to_dict(json_format.MessageToDict)),
-        **{k: getattr(json_format, k) for k in ("ParseDict", "Parse", "MessageToJson") if hasattr(json_format, k)},
-    )
-    servicer_module.deserialize_properties = LastCalls(servicer_module.deserialize_properties)  # type: ignore[assignment]
-    servicer_module.unknown_checking_proxy = LastCalls(servicer_module.unknown_checking_proxy)  # type: ignore[assignment]
-    servicer = servicer_module._PolicyAnalyzerServicer  # noqa: SLF001 (the class the pack serves)
-    for method in ("_get_resource_options", "_get_provider_resource"):
-        setattr(servicer, method, per_request(getattr(servicer, method)))
-    for method in ("Analyze", "AnalyzeStack"):
-        setattr(servicer, method, one_request(getattr(servicer, method)))
-
-
-__all__ = ["MISS", "LastCalls", "Memo", "install", "message_to_dict", "one_request", "per_request", "struct_to_dict", "value_to_python"]
+__all__ = ["MISS", "LastCalls", "Memo", "message_to_dict", "one_request", "per_request", "struct_to_dict", "value_to_python"]

@@ -24,9 +24,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
+from pulumi_policy.proxy import UnknownValueError
 
-from . import fast_paths
+from .. import sdk_compat
 from .base import Param, RuleSpec, StackFacts, Subject, Unknown
 from .fast_paths import MISS, LastCalls, Memo
 from .exemptions import EXEMPTION_SCHEMA, settle
@@ -79,12 +79,24 @@ def config_schema(rule: RuleSpec, documents: Documents) -> PolicyConfigSchema:
 
 def plain(value: Any) -> Any:  # noqa: ANN401
     """Strip the SDK's unknown-checking proxies: rules work on plain data and check
-    unknowns themselves (see :class:`policies.rules.base.Unknown`)."""
-    if isinstance(value, _DictProxy):
-        return {k: plain(v) for k, v in value["__target"].items()}
-    if isinstance(value, _ListProxy):
-        return [plain(v) for v in value["__target"]]
+    unknowns themselves (see :class:`policies.rules.base.Unknown`).
+
+    Only the proxies' public face is used (a ``Mapping`` or ``Sequence`` whose items raise
+    ``UnknownValueError`` for an unknown value, which carries the sentinel), so this runs the
+    same on every SDK version."""
+    if isinstance(value, Mapping):
+        return {key: plain(_item(value, key)) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(_item(value, index)) for index in range(len(value))]
     return value
+
+
+def _item(container: Any, key: Any) -> Any:  # noqa: ANN401
+    """``container[key]``, or the unknown sentinel stored there."""
+    try:
+        return container[key]
+    except UnknownValueError as unknown:
+        return unknown.unknown_type_sentinel
 
 
 def unknown_message(path: str) -> str:
@@ -234,16 +246,21 @@ def answer_interrupts() -> None:
 
 
 def pack_arguments(pack: str, documents: Documents | None = None) -> dict[str, Any]:
-    """The ``PolicyPack`` keyword arguments of pack ``pack`` (a folder name under policies/)."""
+    """The ``PolicyPack`` keyword arguments of pack ``pack`` (a folder name under policies/).
+
+    Chooses the pack's SDK path first: the stock SDK, unless the offline engine started the pack
+    at the verified SDK versions (:func:`policies.sdk_compat.configure_pack`)."""
     from . import PACK_DESCRIPTIONS, PACK_NAMES, PACKS
 
-    fast_paths.install()
+    documents = documents or load_documents()
+    offline = documents["platform"]["offline"]
+    sdk_compat.configure_pack(offline["pack_fast_paths_env_var"], offline["pack_sdk_path_report_env_var"])
     answer_interrupts()
     return {
         "name": PACK_NAMES[pack],
         "description": PACK_DESCRIPTIONS[pack],
         "enforcement_level": EnforcementLevel.MANDATORY,
-        "policies": build_policies(PACKS[pack], documents or load_documents()),
+        "policies": build_policies(PACKS[pack], documents),
     }
 
 

@@ -1,16 +1,12 @@
 """The UberTruck security policy pack (rules: policies/rules; pack contents: PACKS["security"]).
 
 Run as `python -m pulumi.policy <engine> policies/security` by `pulumi preview --policy-pack`
-and by `platformctl plan`. Only this module builds the PolicyPack: that starts the server.
+(through policies/start-pack) and by `platformctl plan`. Only this module builds the PolicyPack:
+that starts the server. The rules come from the installed `policies` package (`pip install -e .`).
 """
 
-import sys
-from pathlib import Path
+from pulumi_policy import PolicyPack
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the project root, for policies.rules
-
-from pulumi_policy import PolicyPack  # noqa: E402
-
-from policies.rules.sdk import pack_arguments  # noqa: E402
+from policies.rules.sdk import pack_arguments
 
 PolicyPack(**pack_arguments("security"))

@@ -1,4 +1,4 @@
-"""The pack speed-ups return exactly what the SDK's own conversions return."""
+"""The pack speed-ups return exactly what the SDK's own conversions return (their installation: test_sdk_compat.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from google.protobuf import json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import policy as servicer_module
 
 from policies.rules import fast_paths
 from policies.rules.fast_paths import LastCalls, Memo, message_to_dict, one_request, per_request, struct_to_dict
@@ -142,22 +141,3 @@ def test_a_request_scope_ends_even_when_the_request_fails() -> None:
     with pytest.raises(RuntimeError):
         _in_a_request(failing)
     assert getattr(fast_paths._REQUEST, "entries", None) is None
-
-
-def test_install_is_idempotent_and_keeps_the_servicer_methods_equivalent(monkeypatch: pytest.MonkeyPatch) -> None:
-    servicer = servicer_module._PolicyAnalyzerServicer
-    for name in ("json_format", "deserialize_properties", "unknown_checking_proxy"):
-        monkeypatch.setattr(servicer_module, name, getattr(servicer_module, name))
-    for name in ("_get_resource_options", "_get_provider_resource", "Analyze", "AnalyzeStack"):
-        monkeypatch.setattr(servicer, name, getattr(servicer, name))
-    original_options = servicer._get_resource_options
-    fast_paths.install()
-    installed = servicer_module.json_format.MessageToDict
-    fast_paths.install()
-    assert servicer_module.json_format.MessageToDict is installed
-    request = analyzer_pb2.AnalyzeRequest(urn="urn:x", options=analyzer_pb2.AnalyzerResourceOptions(protect=True, parent="urn:p"))
-    assert _fields(servicer._get_resource_options(None, request)) == _fields(original_options(None, request))
-
-
-def _fields(options: object) -> dict:
-    return {k: vars(v) if hasattr(v, "__dict__") else v for k, v in vars(options).items()}
