@@ -131,6 +131,9 @@ class GenericBehaviour(ResourceBehaviour):
             # arns.py knows a few name inputs by type and reads ``name`` otherwise.
             lookup["name"] = plain[name]
         resource_id, state = fabricate_state(target.type, target.name, target.urn, target.region, target.account, lookup)
+        parent = self.facts.parent_property
+        if parent and isinstance(plain.get(parent), str):
+            resource_id = f"{plain[parent]}/{resource_id}"
         if "name" not in plain:
             state.pop("name", None)
         # The program's own values (secret wrappers included) win over their revealed copies.

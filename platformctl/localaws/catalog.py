@@ -24,6 +24,9 @@ class TypeFacts:
     replace_on_change: frozenset[str] = field(default_factory=frozenset)
     #: Every input replaces the resource (immutable types such as Lambda layer versions).
     immutable: bool = False
+    #: Input naming the parent whose namespace the name lives in (a Cognito group lives in its
+    #: pool): the id is ``<parent>/<name>``, as AWS's is, so two parents may hold one name.
+    parent_property: str | None = None
 
 
 def _facts(
@@ -33,10 +36,11 @@ def _facts(
     replaces: tuple[str, ...] = (),
     name_updatable: bool = False,
     immutable: bool = False,
+    parent: str | None = None,
 ) -> TypeFacts:
     # Most AWS names are identities (renaming means a new resource); the prefix goes with them.
     fixed = {name, prefix} if name and not name_updatable else set()
-    return TypeFacts(name, autonamed and name is not None, prefix, frozenset(replaces) | frozenset(p for p in fixed if p), immutable)
+    return TypeFacts(name, autonamed and name is not None, prefix, frozenset(replaces) | frozenset(p for p in fixed if p), immutable, parent)
 
 
 GENERIC = _facts()
@@ -66,7 +70,7 @@ TYPES: dict[str, TypeFacts] = {
     "aws:codepipeline/pipeline:Pipeline": _facts(),
     # Cognito: a user pool's sign-in attributes and schema are fixed at creation.
     "aws:cognito/userPool:UserPool": _facts(replaces=("aliasAttributes", "usernameAttributes", "schemas")),
-    "aws:cognito/userGroup:UserGroup": _facts(autonamed=False, replaces=("userPoolId",)),
+    "aws:cognito/userGroup:UserGroup": _facts(autonamed=False, replaces=("userPoolId",), parent="userPoolId"),
     "aws:cognito/userPoolClient:UserPoolClient": _facts(name_updatable=True, replaces=("userPoolId", "generateSecret")),
     # DynamoDB: the key schema and local indexes are fixed at creation (key attributes: see behaviours).
     "aws:dynamodb/table:Table": _facts(replaces=("hashKey", "rangeKey", "localSecondaryIndexes")),

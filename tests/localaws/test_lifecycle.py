@@ -108,3 +108,14 @@ def test_two_stacks_cannot_claim_one_physical_name(provider: ProviderClient):
     with pytest.raises(grpc.RpcError) as raised:
         provider.create(TABLE, "acme-dev-bookings", TABLE_INPUTS, stack="other-dev")
     assert "AlreadyExists" in raised.value.details()
+
+
+def test_a_name_that_lives_in_its_parent_may_repeat_across_parents_but_not_within_one(provider: ProviderClient):
+    group = "aws:cognito/userGroup:UserGroup"
+    provider.configure()
+    first_id, _ = provider.create(group, "acme-dev-auth-group-admin", {"name": "admin", "userPoolId": "pool-acme"})
+    second_id, _ = provider.create(group, "globex-dev-auth-group-admin", {"name": "admin", "userPoolId": "pool-globex"}, stack="globex-dev")
+    assert (first_id, second_id) == ("pool-acme/admin", "pool-globex/admin")
+    with pytest.raises(grpc.RpcError) as raised:
+        provider.create(group, "other-dev-auth-group-admin", {"name": "admin", "userPoolId": "pool-acme"}, stack="other-dev")
+    assert "AlreadyExists" in raised.value.details()
