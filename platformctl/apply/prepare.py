@@ -74,18 +74,7 @@ def gate(
 
 def gate_refusals(planned: Iterable[PlannedStack]) -> list[str]:
     """One line per mandatory violation (as the plan prints it); empty when the gate passes."""
-    mandatory = [
-        PlannedStackView(stack.ref, [v for v in stack.violations if v["level"] == report.MANDATORY]) for stack in planned
-    ]
-    return report.violation_lines(mandatory)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class PlannedStackView:
-    """The part of a planned stack ``report.violation_lines`` reads."""
-
-    ref: StackRef
-    violations: list[dict[str, str]]
+    return report.violation_lines(list(planned), report.MANDATORY)
 
 
 def write_pack_configs(

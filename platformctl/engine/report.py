@@ -117,12 +117,13 @@ def table(stacks: list[PlannedStack]) -> str:
     return "\n".join(["Offline plan", line(TABLE_COLUMNS), line("-" * width for width in widths), *map(line, rows)])
 
 
-def violation_lines(stacks: list[PlannedStack]) -> list[str]:
-    """One line per violation: ``stack: LEVEL pack/policy urn: message``."""
+def violation_lines(stacks: list[PlannedStack], level: str | None = None) -> list[str]:
+    """One line per violation (of ``level`` only, when given): ``stack: LEVEL pack/policy urn: message``."""
     return [
         f"{s.ref.name}: {v['level'].upper()} {v['pack']}/{v['policy']} {v['urn']}: {v['message']}"
         for s in stacks
         for v in s.violations
+        if level is None or v["level"] == level
     ]
 
 
