@@ -51,7 +51,7 @@ TYPES: dict[str, TypeFacts] = {
     # API Gateway: names of APIs, plans and authorizers are labels, editable in place.
     "aws:apigateway/restApi:RestApi": _facts(name_updatable=True),
     "aws:apigateway/usagePlan:UsagePlan": _facts(name_updatable=True),
-    "aws:apigateway/authorizer:Authorizer": _facts(name_updatable=True, replaces=("restApi",)),
+    "aws:apigateway/authorizer:Authorizer": _facts(name_updatable=True, replaces=("restApi",), parent="restApi"),
     "aws:apigateway/deployment:Deployment": _facts(None, False, replaces=("restApi", "triggers")),
     "aws:apigateway/resource:Resource": _facts(None, False, replaces=("restApi",)),
     "aws:apigateway/method:Method": _facts(None, False, replaces=_API_METHOD),
@@ -59,7 +59,7 @@ TYPES: dict[str, TypeFacts] = {
     "aws:apigateway/integration:Integration": _facts(None, False, replaces=_API_METHOD),
     "aws:apigateway/integrationResponse:IntegrationResponse": _facts(None, False, replaces=(*_API_METHOD, "statusCode")),
     "aws:apigateway/methodSettings:MethodSettings": _facts(None, False, replaces=("restApi", "stageName", "methodPath")),
-    "aws:apigateway/stage:Stage": _facts("stageName", False, replaces=("restApi",)),
+    "aws:apigateway/stage:Stage": _facts("stageName", False, replaces=("restApi",), parent="restApi"),
     # CloudWatch
     "aws:cloudwatch/dashboard:Dashboard": _facts("dashboardName", False),
     "aws:cloudwatch/logGroup:LogGroup": _facts(prefix="namePrefix"),
@@ -71,12 +71,12 @@ TYPES: dict[str, TypeFacts] = {
     # Cognito: a user pool's sign-in attributes and schema are fixed at creation.
     "aws:cognito/userPool:UserPool": _facts(replaces=("aliasAttributes", "usernameAttributes", "schemas")),
     "aws:cognito/userGroup:UserGroup": _facts(autonamed=False, replaces=("userPoolId",), parent="userPoolId"),
-    "aws:cognito/userPoolClient:UserPoolClient": _facts(name_updatable=True, replaces=("userPoolId", "generateSecret")),
+    "aws:cognito/userPoolClient:UserPoolClient": _facts(name_updatable=True, replaces=("userPoolId", "generateSecret"), parent="userPoolId"),
     # DynamoDB: the key schema and local indexes are fixed at creation (key attributes: see behaviours).
     "aws:dynamodb/table:Table": _facts(replaces=("hashKey", "rangeKey", "localSecondaryIndexes")),
     # IAM
     "aws:iam/role:Role": _facts(prefix="namePrefix", replaces=("path",)),
-    "aws:iam/rolePolicy:RolePolicy": _facts(prefix="namePrefix", replaces=("role",)),
+    "aws:iam/rolePolicy:RolePolicy": _facts(prefix="namePrefix", replaces=("role",), parent="role"),
     "aws:iam/policy:Policy": _facts(prefix="namePrefix", replaces=("path",)),
     # KMS: an alias is its name; a key's spec and usage are fixed.
     "aws:kms/alias:Alias": _facts(prefix="namePrefix"),
