@@ -1,10 +1,7 @@
 """Lambda entry point of the booking service: ``booking.handler.lambda_handler``.
 
-    POST /bookings/quote                   booking:quote
-    POST /bookings                         booking:create   (Idempotency-Key header)
-    GET  /bookings                         booking:read     (?scope=mine|tenant&limit=&cursor=)
-    GET  /bookings/{booking_id}            booking:read
-    POST /bookings/{booking_id}/cancel     booking:cancel
+Its routes are declared in ``booking.routes``; each names the ``BookingService`` method here that
+serves it.
 
 The function is built once per cold start from its environment (``SERVICE_NAME``,
 ``ENVIRONMENT``, ``CONFIG_SERVICE_URL``, ``LOG_LEVEL``); ``build`` makes one for any environment
@@ -18,10 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.api import ApiFunction, Route
+from common.api import ApiFunction
 from common.environment import FunctionEnvironment
 
 from .config_schema import BookingConfig
+from .routes import ROUTES
 from .service import BookingService
 
 # The function's code root (LAMBDA_TASK_ROOT in Lambda): where fallback.json is packaged.
@@ -32,14 +30,16 @@ def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[
     """The booking API function for ``env``."""
     function = ApiFunction(env, BookingConfig, code_root=code_root)
     service = BookingService(function.aws)
-    for route in (
-        Route("POST", "/bookings/quote", "booking:quote", service.quote),
-        Route("POST", "/bookings", "booking:create", service.create),
-        Route("GET", "/bookings", "booking:read", service.list_bookings),
-        Route("GET", "/bookings/<booking_id>", "booking:read", service.get),
-        Route("POST", "/bookings/<booking_id>/cancel", "booking:cancel", service.cancel),
-    ):
-        function.add_route(route)
+    function.add_routes(
+        ROUTES,
+        {
+            "quote": service.quote,
+            "create": service.create,
+            "list_bookings": service.list_bookings,
+            "get": service.get,
+            "cancel": service.cancel,
+        },
+    )
     return function
 
 

@@ -13,9 +13,12 @@ Per request, in this order:
 Endpoints are plain callables ``endpoint(scope, **path_params)`` returning ``(body, status)``;
 they usually are methods of a service object built on the function's AWS clients:
 
+The routes come from the service's manifest (``<service>/routes.py``, see ``common.routes``);
+the handler names one endpoint per manifest handler, no more and no fewer:
+
 >>> function = ApiFunction(FunctionEnvironment.from_os(), BookingConfig, code_root=CODE_ROOT)     # doctest: +SKIP
 >>> service = BookingService(function.aws)                                                       # doctest: +SKIP
->>> function.add_route(Route("GET", "/bookings/<booking_id>", "booking:read", service.get))     # doctest: +SKIP
+>>> function.add_routes(ROUTES, {"get": service.get, ...})                                      # doctest: +SKIP
 >>> lambda_handler = function.lambda_handler                                                     # doctest: +SKIP
 """
 
@@ -23,10 +26,9 @@ from __future__ import annotations
 
 import json
 from contextvars import ContextVar
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -46,6 +48,7 @@ from .errors import (
 )
 from .observability import OPERATION_SUCCESS, TENANT_MISMATCH
 from .request_scope import RequestScope
+from .routes import ApiRoute, RouteManifest
 from .runtime import FunctionRuntime
 from .ssm_provider import DescribedSSMProvider
 from .tenant import TenantRefused, tenant_context
@@ -57,14 +60,8 @@ UNROUTED_ACTION = "unrouted"
 _current_scope: ContextVar[RequestScope[Any]] = ContextVar("request_scope")
 
 
-@dataclass(frozen=True)
-class Route:
-    """One API route: method, Powertools path rule, the operation it performs, its endpoint."""
-
-    method: str
-    path: str
-    operation: str
-    endpoint: Endpoint
+class RouteMismatch(Exception):
+    """A handler's endpoints and its service's route manifest disagree (raised at import)."""
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response:
@@ -91,13 +88,11 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         schema: type[ServiceT],
         *,
         code_root: Path,
-        routes: Sequence[Route] = (),
         provider: DescribedSSMProvider | None = None,
     ) -> None:
         super().__init__(env, schema, code_root=code_root, provider=provider)
         self.app = APIGatewayRestResolver()
-        for route in routes:
-            self.add_route(route)
+        self._routes: tuple[ApiRoute, ...] = ()
         self.app.exception_handler(ServiceError)(self._service_error)
         self.app.exception_handler(ConfigurationError)(self._configuration_error)
         self.app.exception_handler(Exception)(self._unexpected_error)
@@ -129,7 +124,32 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         self._audit(scope, status)
         return response
 
-    def add_route(self, route: Route) -> None:
+    @property
+    def routes(self) -> tuple[ApiRoute, ...]:
+        """The routes this function serves, as registered from its manifest."""
+        return self._routes
+
+    def add_routes(self, manifest: RouteManifest, handlers: Mapping[str, Endpoint]) -> None:
+        """Serve every route of ``manifest``, each by the endpoint ``handlers`` names for it.
+
+        A manifest handler without an endpoint, or an endpoint no route names, is an error here,
+        at import, rather than a 404 or dead code found in production. One manifest per function:
+        the service's API is declared in one place.
+        """
+        if self._routes:
+            raise RouteMismatch(f"{manifest.service}: routes are registered already; a function serves one manifest")
+        missing = sorted(manifest.handlers - handlers.keys())
+        extra = sorted(handlers.keys() - manifest.handlers)
+        if missing or extra:
+            raise RouteMismatch(
+                f"{manifest.service}: the handler's endpoints do not match {manifest.service}/routes.py "
+                f"(no endpoint for {missing}; no route for {extra}); expected one endpoint per manifest handler"
+            )
+        for route in manifest.routes:
+            self._add_route(route, handlers[route.handler])
+        self._routes = manifest.routes
+
+    def _add_route(self, route: ApiRoute, target: Endpoint) -> None:
         """Serve ``route``: its endpoint runs after the operation is authorized for the caller."""
 
         def endpoint(**path_params: str) -> Any:  # noqa: ANN401
@@ -140,10 +160,10 @@ class ApiFunction(FunctionRuntime[ServiceT]):
             scope.global_snapshot = self.config.global_config()
             scope.service_snapshot = self.config.service_config()
             require(scope.tenant.roles, route.operation, scope.global_config.security.authorization_policies)
-            return route.endpoint(scope, **path_params)
+            return target(scope, **path_params)
 
-        endpoint.__name__ = route.endpoint.__name__
-        self.app.route(route.path, route.method)(endpoint)
+        endpoint.__name__ = route.handler
+        self.app.route(route.router_rule, route.method)(endpoint)
 
     def _audit(self, scope: RequestScope[ServiceT], status: int) -> None:
         self.record_audit(

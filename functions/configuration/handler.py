@@ -1,6 +1,7 @@
 """Lambda entry point of the configuration service: ``configuration.handler.lambda_handler``.
 
-    GET /config/{path+}     config:read     entries of the caller's own tenant namespace
+Its one route, ``GET /config/{path+}``, is declared in ``configuration.routes``: it reads entries of
+the caller's own tenant namespace.
 
 The path is relative to the tenant root: ``/config/global/compliance`` lists the compliance
 entries, ``/config/services/booking/dev/business/pricing_models`` returns one entry. SecureString
@@ -14,17 +15,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from common.api import ApiFunction, Route
+from common.api import ApiFunction
 from common.environment import FunctionEnvironment
 from common.request_scope import RequestScope
 from common.ssm_provider import DescribedSSMProvider
 
 from .config_schema import ConfigurationConfig
 from .namespace_reader import NamespaceReader
+from .routes import PATH_PARAMETER, ROUTE_PREFIX, ROUTES
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
-ROUTE_PREFIX = "/config/"
-PATH_PARAMETER = "path"
 
 
 class ConfigReadApi:
@@ -58,7 +58,7 @@ def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[
     """The config read API function for ``env``."""
     function = ApiFunction(env, ConfigurationConfig, code_root=code_root)
     api = ConfigReadApi(function)
-    function.add_route(Route("GET", f"{ROUTE_PREFIX}.+", "config:read", api.read))
+    function.add_routes(ROUTES, {"read": api.read})
     return function
 
 

@@ -1,9 +1,7 @@
 """Lambda entry point of the payment service: ``payment.handler.lambda_handler``.
 
-    POST /payments/authorize                  payment:authorize   (Idempotency-Key header)
-    POST /payments/{payment_id}/capture       payment:capture     (Idempotency-Key header)
-    POST /payments/{payment_id}/refund        payment:refund      (Idempotency-Key header)
-    GET  /payments/{payment_id}               payment:read
+Its routes are declared in ``payment.routes``; each names the ``PaymentService`` method here that
+serves it.
 
 The function is built once per cold start from its environment; its provider client (and the
 circuit breaker's state) lives as long as the warm environment. ``build`` makes one for any
@@ -21,12 +19,13 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
-from common.api import ApiFunction, Route
+from common.api import ApiFunction
 from common.environment import FunctionEnvironment
 
 from .circuit_breaker import CircuitBreaker
 from .config_schema import PaymentConfig
 from .provider import Opener, ProviderClient
+from .routes import ROUTES
 from .service import PaymentService
 
 # The function's code root (LAMBDA_TASK_ROOT in Lambda): where fallback.json is packaged.
@@ -43,13 +42,9 @@ def build(
     """The payment API function for ``env``."""
     function = ApiFunction(env, PaymentConfig, code_root=code_root)
     service = PaymentService(function.aws, ProviderClient(breaker=CircuitBreaker(), opener=opener, sleep=sleep))
-    for route in (
-        Route("POST", "/payments/authorize", "payment:authorize", service.authorize),
-        Route("POST", "/payments/<payment_id>/capture", "payment:capture", service.capture),
-        Route("POST", "/payments/<payment_id>/refund", "payment:refund", service.refund),
-        Route("GET", "/payments/<payment_id>", "payment:read", service.get),
-    ):
-        function.add_route(route)
+    function.add_routes(
+        ROUTES, {"authorize": service.authorize, "capture": service.capture, "refund": service.refund, "get": service.get}
+    )
     return function
 
 

@@ -1,8 +1,7 @@
 """Lambda entry point of the tracking service: ``tracking.handler.lambda_handler``.
 
-    POST /tracking/{booking_id}/positions   tracking:write
-    GET  /tracking/{booking_id}/latest      tracking:read
-    GET  /tracking/{booking_id}/history     tracking:read   (?limit=&cursor=)
+Its routes are declared in ``tracking.routes``; each names the ``TrackingService`` method here
+that serves it.
 
 The function is built once per cold start from its environment; ``build`` makes one for any
 environment and code root (tests build one per tenant).
@@ -15,10 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from common.api import ApiFunction, Route
+from common.api import ApiFunction
 from common.environment import FunctionEnvironment
 
 from .config_schema import TrackingConfig
+from .routes import ROUTES
 from .service import TrackingService
 
 # The function's code root (LAMBDA_TASK_ROOT in Lambda): where fallback.json is packaged.
@@ -29,12 +29,7 @@ def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[
     """The tracking API function for ``env``."""
     function = ApiFunction(env, TrackingConfig, code_root=code_root)
     service = TrackingService(function.aws)
-    for route in (
-        Route("POST", "/tracking/<booking_id>/positions", "tracking:write", service.ingest),
-        Route("GET", "/tracking/<booking_id>/latest", "tracking:read", service.latest),
-        Route("GET", "/tracking/<booking_id>/history", "tracking:read", service.history),
-    ):
-        function.add_route(route)
+    function.add_routes(ROUTES, {"ingest": service.ingest, "latest": service.latest, "history": service.history})
     return function
 
 

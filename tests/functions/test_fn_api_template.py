@@ -13,13 +13,14 @@ import boto3
 import pytest
 from pydantic import BaseModel, Field
 
-from common.api import ApiFunction, Route
+from common.api import ApiFunction, Endpoint, RouteMismatch
 from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
 from common.environment import FunctionEnvironment
 from common.errors import Conflict, NotFound
 from common.events import DomainEvent, EventPublisher
 from common.idempotency import IdempotentCall
 from common.request_scope import RequestScope
+from common.routes import ApiRoute, RouteManifest
 from common.validation import parse_body
 
 from .conftest import REGION
@@ -61,6 +62,18 @@ class DemoConfig(ServiceConfig):
     business: DemoBusiness
     technical: ServiceTechnical
     integration: DemoIntegration
+
+
+#: The demo service's manifest, declared the way a service's ``routes.py`` declares one.
+DEMO_ROUTES = RouteManifest(
+    "booking",
+    (
+        ApiRoute("GET", "/items/{item_id}", "booking:read", "read_item"),
+        ApiRoute("POST", "/items", "booking:create", "create_item"),
+        ApiRoute("POST", "/widgets", "booking:create", "create_widget"),
+    ),
+)
+READ_ONLY_ROUTES = RouteManifest("booking", (DEMO_ROUTES.routes[0],))
 
 
 class Widget(BaseModel):
@@ -124,9 +137,15 @@ def demo(acme: Tenant, code_root: Path) -> ApiFunction[DemoConfig]:
     CREATED.clear()
     acme.write_fallback(code_root, "booking")
     env = FunctionEnvironment(service="booking", environment="dev", tenant_id="acme")
-    routes = [Route("GET", "/items/<item_id>", "booking:read", read_item), Route("POST", "/items", "booking:create", create_item)]
-    function = ApiFunction(env, DemoConfig, code_root=code_root, routes=routes)
-    function.add_route(Route("POST", "/widgets", "booking:create", make_create_idempotent(function)))
+    function = ApiFunction(env, DemoConfig, code_root=code_root)
+    function.add_routes(DEMO_ROUTES, {"read_item": read_item, "create_item": create_item, "create_widget": make_create_idempotent(function)})
+    return function
+
+
+def read_only(code_root: Path) -> ApiFunction[DemoConfig]:
+    """The demo function serving ``GET /items/{item_id}`` only."""
+    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root)
+    function.add_routes(READ_ONLY_ROUTES, {"read_item": read_item})
     return function
 
 
@@ -238,7 +257,7 @@ def test_unknown_route_is_404_and_audited(demo: ApiFunction[DemoConfig], acme: T
 def test_config_service_down_uses_fallback_and_emits_metric(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
     tenant.write_fallback(code_root, "booking")
-    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    function = read_only(code_root)
     ssm_outage(function.config.provider.client)
     response = call(function, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))
     assert response["statusCode"] == 200
@@ -262,7 +281,7 @@ def test_without_observability_in_the_fallback_metrics_are_dropped_not_fatal(pro
     document = tenant.fallback_document("booking")
     del document["observability"]  # what a generator that omits the key packages
     (code_root / "fallback.json").write_text(json.dumps(document))
-    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    function = read_only(code_root)
     stream = io.StringIO()
     previous = function.logger.registered_handler.setStream(stream)
     try:
@@ -279,7 +298,7 @@ def test_without_observability_in_the_fallback_metrics_are_dropped_not_fatal(pro
 def test_audit_can_be_switched_off_by_compliance_config(provision_tenant: Any, code_root: Path) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.compliance.audit_requirements.enabled", False))
     tenant.write_fallback(code_root, "booking")
-    function = ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root, routes=[Route("GET", "/items/<item_id>", "booking:read", read_item)])
+    function = read_only(code_root)
     assert call(function, api_event("GET", "/items/i-1", authorizer=authorizer_for("acme")))["statusCode"] == 200
     assert audit_items(tenant) == []
 
@@ -309,3 +328,65 @@ def test_same_key_from_another_user_is_another_operation(demo: ApiFunction[DemoC
     response = call(demo, api_event("POST", "/widgets", body={"size": 2}, headers={"Idempotency-Key": "k-3"}, authorizer=authorizer_for("acme", "u-2")))
     assert response_json(response) == {"widget": 2}
     assert len(CREATED) == 2
+
+
+# --- registration from the manifest --------------------------------------------------------------
+
+
+def _bare(code_root: Path) -> ApiFunction[DemoConfig]:
+    return ApiFunction(FunctionEnvironment("booking", "dev", "acme"), DemoConfig, code_root=code_root)
+
+
+def test_a_manifest_handler_without_an_endpoint_is_refused(acme: Tenant, code_root: Path) -> None:
+    acme.write_fallback(code_root, "booking")
+    handlers: dict[str, Endpoint] = {"read_item": read_item, "create_item": create_item}
+    with pytest.raises(RouteMismatch, match=r"no endpoint for \['create_widget'\]; no route for \[\]"):
+        _bare(code_root).add_routes(DEMO_ROUTES, handlers)
+
+
+def test_an_endpoint_that_no_route_names_is_refused(acme: Tenant, code_root: Path) -> None:
+    acme.write_fallback(code_root, "booking")
+    handlers: dict[str, Endpoint] = {"read_item": read_item, "create_item": create_item}
+    with pytest.raises(RouteMismatch, match=r"no endpoint for \[\]; no route for \['create_item'\]"):
+        _bare(code_root).add_routes(READ_ONLY_ROUTES, handlers)
+
+
+def test_a_function_serves_one_manifest(acme: Tenant, code_root: Path) -> None:
+    acme.write_fallback(code_root, "booking")
+    function = read_only(code_root)
+    with pytest.raises(RouteMismatch, match="registered already"):
+        function.add_routes(READ_ONLY_ROUTES, {"read_item": read_item})
+    assert function.routes == READ_ONLY_ROUTES.routes
+
+
+def test_path_parameters_reach_the_endpoint_by_their_manifest_names(demo: ApiFunction[DemoConfig]) -> None:
+    # The manifest's {item_id} becomes the resolver's <item_id>, which names read_item's argument.
+    response = call(demo, api_event("GET", "/items/i-7", authorizer=authorizer_for("acme")))
+    assert response["statusCode"] == 200
+    assert response_json(response)["item_id"] == "i-7"
+
+
+@pytest.mark.parametrize(
+    "method, path, operation, handler, problem",
+    [
+        ("OPTIONS", "/items", "booking:read", "h", "the API adds OPTIONS"),
+        ("get", "/items", "booking:read", "h", "expected one of"),
+        ("GET", "items", "booking:read", "h", "leading '/'"),
+        ("GET", "/items/", "booking:read", "h", "leading '/'"),
+        ("GET", "/a//b", "booking:read", "h", "leading '/'"),
+        ("GET", "/items/<item_id>", "booking:read", "h", "neither a literal nor a parameter"),
+        ("GET", "/{rest+}/items", "booking:read", "h", "must be the last segment"),
+        ("GET", "/{id}/x/{id}", "booking:read", "h", "appears twice"),
+        ("GET", "/items", "read", "h", "expected service:action"),
+        ("GET", "/items", "booking:read", "not-python", "expected the endpoint's Python name"),
+    ],
+)
+def test_malformed_manifest_routes_are_refused(method: str, path: str, operation: str, handler: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        ApiRoute(method, path, operation, handler)
+
+
+def test_a_manifest_declares_each_method_and_path_once() -> None:
+    route = DEMO_ROUTES.routes[0]
+    with pytest.raises(ValueError, match="declared twice"):
+        RouteManifest("booking", (route, ApiRoute(route.method, route.path, "booking:read", "other")))
