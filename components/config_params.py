@@ -13,7 +13,7 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.settings import ConfigParameter
+from platformctl.settings import ConfigParameter, TenantSettings
 
 from .context import TenantContext, child
 
@@ -42,7 +42,18 @@ def config_parameter(ctx: TenantContext, param: ConfigParameter, value: pulumi.I
 
 
 def resources_path(ctx: TenantContext, service: str) -> str:
-    return f"{ctx.settings.service_namespace(service)}/integration/{RESOURCES_ENTRY}"
+    return published_resources_path(ctx.settings, service)
+
+
+def published_resources_path(settings: TenantSettings, service: str) -> str:
+    """Where ``service``'s published resources live: the one answer for the infrastructure and
+    for the function tests' stand-in namespace."""
+    return f"{settings.service_namespace(service)}/integration/{RESOURCES_ENTRY}"
+
+
+def published_resources_value(resources: Mapping[str, str]) -> str:
+    """The parameter value of published ``resources`` (what the functions parse)."""
+    return json.dumps(dict(resources), sort_keys=True)
 
 
 def publish_resources(
@@ -53,5 +64,5 @@ def publish_resources(
     keys = sorted(resources)
     resolved = pulumi.Output.all(*[resources[k] for k in keys]).apply(lambda values: dict(zip(keys, values)))
     param = ConfigParameter(path=resources_path(ctx, service), value="", secure=False, section=f"services/{service}/integration")
-    config_parameter(ctx, param, resolved.apply(lambda m: json.dumps(m, sort_keys=True)), parent)
+    config_parameter(ctx, param, resolved.apply(published_resources_value), parent)
     return resolved
