@@ -19,6 +19,9 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
+from platformctl.schemas import common_schema
+
+
 from .context import TenantContext, child
 from .function import ServiceFunction
 from .log_groups import service_log_group
@@ -121,10 +124,10 @@ class ApiGateway(pulumi.ComponentResource):
             tags=ctx.tags,
             opts=child(self),
         )
-        ttl = int(ctx.settings.global_section("operational")["timeouts"]["authorizer_ttl_seconds"])
+        ttl = ctx.settings.global_config.operational.timeouts.authorizer_ttl_seconds
         self.authorizer = self._authorizer(ctx, args.authorizer, ttl)
         resources = self._resource_tree(routes)
-        cors = ctx.technical(SERVICE, "cors")
+        cors = ctx.service_config(SERVICE, common_schema.ApiConfig).technical.cors
         members: list[pulumi.Resource] = []
         by_path: dict[str, list[Route]] = defaultdict(list)
         for route in routes:
@@ -136,7 +139,7 @@ class ApiGateway(pulumi.ComponentResource):
             f"{self._base}-deployment",
             rest_api=self.rest_api.id,
             description=f"Routes of {ctx.prefix}",
-            triggers={"routes": routes_fingerprint(routes, {"cors": cors, "authorizer_ttl_seconds": ttl})},
+            triggers={"routes": routes_fingerprint(routes, {"cors": cors.model_dump(), "authorizer_ttl_seconds": ttl})},
             opts=child(self, depends_on=members),
         )
         self._stage(ctx, deployment)
@@ -223,7 +226,7 @@ class ApiGateway(pulumi.ComponentResource):
         )
         return [method, integration]
 
-    def _preflight(self, path: str, resource_id: pulumi.Output[str], methods: list[str], cors: dict[str, Any]) -> list[pulumi.Resource]:
+    def _preflight(self, path: str, resource_id: pulumi.Output[str], methods: list[str], cors: common_schema.CorsSettings) -> list[pulumi.Resource]:
         """OPTIONS for CORS only: MOCK, unauthenticated, answering allowed origins."""
         label = f"{self._base}-OPTIONS{path}"
         common = {"rest_api": self.rest_api.id, "resource_id": resource_id}
@@ -247,8 +250,8 @@ class ApiGateway(pulumi.ComponentResource):
         )
         static = {
             "Access-Control-Allow-Methods": ",".join(sorted([*methods, "OPTIONS"])),
-            "Access-Control-Allow-Headers": ",".join(cors["allow_headers"]),
-            "Access-Control-Max-Age": str(int(cors["max_age_seconds"])),
+            "Access-Control-Allow-Headers": ",".join(cors.allow_headers),
+            "Access-Control-Max-Age": str(cors.max_age_seconds),
             "Vary": "Origin",
         }
         integration_response = aws.apigateway.IntegrationResponse(
@@ -256,7 +259,7 @@ class ApiGateway(pulumi.ComponentResource):
             http_method=method.http_method,
             status_code=response.status_code,
             response_parameters={f"method.response.header.{h}": f"'{v}'" for h, v in static.items()},
-            response_templates={_JSON: cors_origin_template(cors["allow_origins"])},
+            response_templates={_JSON: cors_origin_template(cors.allow_origins)},
             **common,
             opts=child(self, depends_on=[integration]),
         )
@@ -281,8 +284,8 @@ class ApiGateway(pulumi.ComponentResource):
             stage_name=self.stage.stage_name,
             method_path="*/*",
             settings={
-                "throttling_rate_limit": float(tier.throttle_rate_limit),
-                "throttling_burst_limit": int(tier.throttle_burst_limit),
+                "throttling_rate_limit": tier.throttle_rate_limit,
+                "throttling_burst_limit": tier.throttle_burst_limit,
                 "metrics_enabled": True,
                 # Request and response bodies carry personal data; they stay out of the logs.
                 "data_trace_enabled": False,
@@ -294,8 +297,8 @@ class ApiGateway(pulumi.ComponentResource):
             name=f"{self._base}-plan",
             description=f"{ctx.tenant_id} ({ctx.settings.tenant.tier} tier)",
             api_stages=[{"api_id": self.rest_api.id, "stage": self.stage.stage_name}],
-            throttle_settings={"rate_limit": float(tier.throttle_rate_limit), "burst_limit": int(tier.throttle_burst_limit)},
-            quota_settings={"limit": int(tier.quota_limit), "period": tier.quota_period},
+            throttle_settings={"rate_limit": tier.throttle_rate_limit, "burst_limit": tier.throttle_burst_limit},
+            quota_settings={"limit": tier.quota_limit, "period": tier.quota_period},
             tags=ctx.tags,
             opts=child(self),
         )

@@ -16,10 +16,12 @@ invoke it after (the permission names the pool).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
+
+from platformctl.schemas import auth_schema
 
 from .config_params import publish_resources
 from .context import TenantContext, child
@@ -36,9 +38,10 @@ CLIENT_WRITE_ATTRIBUTES = ("email", "name", "phone_number")
 CLIENT_READ_ATTRIBUTES = (*CLIENT_WRITE_ATTRIBUTES, "email_verified", "phone_number_verified", TENANT_CLAIM)
 #: SRP sign-in and refresh only; no plain-password flow.
 CLIENT_AUTH_FLOWS = ("ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH")
-#: The trigger event version that may add claims to access tokens, and the feature plans offering it.
+#: The trigger event version that may add claims to access tokens, and the feature plans offering
+#: it (the auth schema holds the list, since it refuses the other plans).
 PRE_TOKEN_EVENT_VERSION = "V2_0"
-ACCESS_TOKEN_CUSTOMIZATION_TIERS = ("ESSENTIALS", "PLUS")
+ACCESS_TOKEN_CUSTOMIZATION_TIERS = auth_schema.ACCESS_TOKEN_CUSTOMIZATION_TIERS
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,12 @@ def jwks_url(issuer: str) -> str:
     return f"{issuer}/.well-known/jwks.json"
 
 
-def pool_tier(pool: dict[str, Any]) -> str:
-    """The pool's feature plan from ``technical.user_pool.tier``; one without access token
-    customization is refused, since no access token would then carry the tenant claim."""
-    tier = str(pool["tier"])
+def pool_tier(pool: auth_schema.UserPoolSettings | Mapping[str, Any]) -> str:
+    """The pool's feature plan from ``technical.user_pool.tier`` (the validated settings, or a raw
+    entry being tried out); one without access token customization is refused, since no access
+    token would then carry the tenant claim. The auth schema refuses such a plan too, so a
+    registry file naming one fails validation before it reaches here."""
+    tier = pool.tier if isinstance(pool, auth_schema.UserPoolSettings) else pool["tier"]
     if tier not in ACCESS_TOKEN_CUSTOMIZATION_TIERS:
         raise ValueError(
             f"auth.technical.user_pool.tier {tier!r}: the pre token generation trigger {PRE_TOKEN_EVENT_VERSION} "
@@ -68,16 +73,16 @@ def pool_tier(pool: dict[str, Any]) -> str:
     return tier
 
 
-def password_policy(pool: dict[str, Any]) -> dict[str, Any]:
+def password_policy(pool: auth_schema.UserPoolSettings) -> dict[str, Any]:
     """The pool's password policy from ``technical.user_pool``."""
-    required = set(pool["password_require"])
+    required = set(pool.password_require)
     return {
-        "minimum_length": int(pool["password_minimum_length"]),
+        "minimum_length": pool.password_minimum_length,
         "require_lowercase": "lowercase" in required,
         "require_uppercase": "uppercase" in required,
         "require_numbers": "numbers" in required,
         "require_symbols": "symbols" in required,
-        "temporary_password_validity_days": int(pool["temporary_password_validity_days"]),
+        "temporary_password_validity_days": pool.temporary_password_validity_days,
     }
 
 
@@ -118,7 +123,7 @@ class AuthService(pulumi.ComponentResource):
             opts=child(self),
         )
         self.client = self._client(ctx)
-        roles = ctx.settings.global_section("security")["authorization_policies"]["roles"]
+        roles = ctx.settings.global_config.security.authorization_policies.roles
         self.groups = {
             role: aws.cognito.UserGroup(
                 ctx.name(SERVICE, "group", role),
@@ -156,8 +161,8 @@ class AuthService(pulumi.ComponentResource):
         self.register_outputs(self.outputs)
 
     def _user_pool(self, ctx: TenantContext, pre_token_arn: pulumi.Input[str]) -> aws.cognito.UserPool:
-        pool = ctx.technical(SERVICE, "user_pool")
-        mfa = str(pool["mfa_configuration"])
+        pool = ctx.service_config(SERVICE, auth_schema.AuthConfig).technical.user_pool
+        mfa = pool.mfa_configuration
         return aws.cognito.UserPool(
             ctx.name("users"),
             name=ctx.name("users"),
@@ -190,7 +195,7 @@ class AuthService(pulumi.ComponentResource):
         )
 
     def _client(self, ctx: TenantContext) -> aws.cognito.UserPoolClient:
-        pool = ctx.technical(SERVICE, "user_pool")
+        pool = ctx.service_config(SERVICE, auth_schema.AuthConfig).technical.user_pool
         return aws.cognito.UserPoolClient(
             ctx.name(SERVICE, "client"),
             name=ctx.name(SERVICE, "client"),
@@ -201,9 +206,9 @@ class AuthService(pulumi.ComponentResource):
             enable_token_revocation=True,
             read_attributes=list(CLIENT_READ_ATTRIBUTES),
             write_attributes=list(CLIENT_WRITE_ATTRIBUTES),
-            access_token_validity=int(pool["access_token_validity_minutes"]),
-            id_token_validity=int(pool["id_token_validity_minutes"]),
-            refresh_token_validity=int(pool["refresh_token_validity_days"]),
+            access_token_validity=pool.access_token_validity_minutes,
+            id_token_validity=pool.id_token_validity_minutes,
+            refresh_token_validity=pool.refresh_token_validity_days,
             token_validity_units={"access_token": "minutes", "id_token": "minutes", "refresh_token": "days"},
             opts=child(self),
         )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 
 import pulumi
 import pulumi_aws as aws
 
 from platformctl.errors import UserError
 from platformctl.package.manifest import LambdaArtifacts
+from platformctl.schemas import ServiceContract
 from platformctl.settings import TenantSettings
+
+ModelT = TypeVar("ModelT")
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,9 @@ class TenantContext:
         """All of this tenant's SSM parameters: ``/{tenant_id}/*``."""
         return self.arn("ssm", f"parameter/{self.tenant_id}/*")
 
-    def technical(self, service: str, name: str) -> dict[str, Any]:
-        return self.settings.technical(service, name)
+    def service_config(self, service: str, schema: type[ModelT] = ServiceContract) -> ModelT:  # type: ignore[assignment]
+        """``service``'s validated config as its schema's model (``TenantSettings.service_config``)."""
+        return self.settings.service_config(service, schema)
 
 
 def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:  # noqa: ANN401

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from platformctl.errors import UserError
 from platformctl.package.manifest import LambdaArtifacts, program_path
+from platformctl.schemas import common_schema
 
 from .context import TenantContext, child
 from .observability import SERVICE as OBSERVABILITY, alarm_defaults, error_rate_queries
@@ -80,9 +81,9 @@ def code_archive(
     package = pulumi.FileArchive(program_path(stack_artifacts(ctx).function_zip(f"{service}.{handler_module}")))
 
     def build(resolved: dict[str, str] | None) -> pulumi.AssetArchive:
-        document = ctx.settings.fallback_document(service)
-        if resolved:
-            document["service_config"]["integration"]["resources"] = resolved
+        # Validated against the service's schema on the way: a fallback the function would
+        # refuse fails the plan instead of the function's first outage.
+        document = ctx.settings.fallback_document(service, resolved or None)
         return pulumi.AssetArchive(
             {
                 CODE_ROOT: package,
@@ -103,8 +104,8 @@ class ServiceFunction(pulumi.ComponentResource):
         super().__init__("ubertruck:function:ServiceFunction", name, None, opts)
         ctx, service = args.ctx, args.service
         defaults = ctx.settings.defaults.platform
-        scaling = ctx.technical(service, "scaling_policies")
-        timeouts = ctx.settings.global_section("operational")["timeouts"]
+        scaling = ctx.service_config(service).technical.scaling_policies
+        timeouts = ctx.settings.global_config.operational.timeouts
         function_name = ctx.name(service, args.function)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{function_name}-logs",
@@ -123,9 +124,9 @@ class ServiceFunction(pulumi.ComponentResource):
             handler=f"{service}.{args.handler_module}.lambda_handler",
             code=code_archive(ctx, service, args.resources, args.handler_module),
             layers=[ctx.layer_arn],
-            memory_size=int(scaling["memory_mb"]),
-            reserved_concurrent_executions=int(scaling["reserved_concurrency"]),
-            timeout=int(timeouts["function_timeout_seconds"]),
+            memory_size=scaling.memory_mb,
+            reserved_concurrent_executions=scaling.reserved_concurrency,
+            timeout=timeouts.function_timeout_seconds,
             environment={"variables": function_environment(ctx, service)},
             kms_key_arn=ctx.key_arn,
             tracing_config={"mode": "Active"},
@@ -137,28 +138,28 @@ class ServiceFunction(pulumi.ComponentResource):
         self.register_outputs({"arn": self.function.arn, "name": self.function.name})
 
     def _alarms(self, ctx: TenantContext, service: str, function_name: str) -> None:
-        period = int(ctx.technical(OBSERVABILITY, "alarms")["period_seconds"])
-        thresholds = ctx.technical(service, "performance_thresholds")
+        period = ctx.service_config(OBSERVABILITY, common_schema.ObservabilityServiceConfig).technical.alarms.period_seconds
+        thresholds = ctx.service_config(service).technical.performance_thresholds
         common = alarm_defaults(ctx)
         aws.cloudwatch.MetricAlarm(
             f"{function_name}-errors",
             name=f"{function_name}-errors",
-            alarm_description=f"{function_name}: errors above {thresholds['error_rate_percent']}% of invocations",
+            alarm_description=f"{function_name}: errors above {thresholds.error_rate_percent:g}% of invocations",
             metric_queries=error_rate_queries("AWS/Lambda", period, {"FunctionName": function_name}, "Errors", ("invocations", "Invocations")),
-            threshold=float(thresholds["error_rate_percent"]),
+            threshold=thresholds.error_rate_percent,
             **common,
             opts=child(self),
         )
         aws.cloudwatch.MetricAlarm(
             f"{function_name}-latency",
             name=f"{function_name}-latency",
-            alarm_description=f"{function_name}: p99 duration above {thresholds['p99_latency_ms']} ms",
+            alarm_description=f"{function_name}: p99 duration above {thresholds.p99_latency_ms:g} ms",
             namespace="AWS/Lambda",
             metric_name="Duration",
             dimensions={"FunctionName": self.function.name},
             period=period,
             extended_statistic="p99",
-            threshold=float(thresholds["p99_latency_ms"]),
+            threshold=thresholds.p99_latency_ms,
             **common,
             opts=child(self),
         )

@@ -3,7 +3,7 @@ prefix, with a dead-letter queue behind every queue and a queue policy that admi
 topics it subscribes to.
 
 >>> topic = encrypted_topic(ctx, parent, "booking", "events")         # doctest: +SKIP
->>> queue = DeadLetteredQueue(ctx, parent, QueueSpec("notifications", ctx.technical("notification", "queue")))  # doctest: +SKIP
+>>> queue = DeadLetteredQueue(ctx, parent, QueueSpec("notifications", notification_config.technical.queue))  # doctest: +SKIP
 >>> subscribe_queue(parent, queue, {"booking-events": topic})                        # doctest: +SKIP
 """
 
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.errors import UserError
+from platformctl.schemas import common_schema
 
 from .context import TenantContext, child
 from .iam import Grant
@@ -47,18 +47,10 @@ def consume_grant(queue: aws.sqs.Queue) -> Grant:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """A queue's logical name and its settings from config (a service's ``technical.queue``):
-    ``visibility_timeout_seconds``, ``message_retention_seconds``, ``max_receive_count`` and
-    ``dlq_message_retention_seconds``."""
+    """A queue's logical name and its validated settings from config (a service's ``technical.queue``)."""
 
     name: str
-    settings: Mapping[str, Any]
-
-    def setting(self, key: str) -> int:
-        """One integer setting, or a clear error naming the config entry that lacks it."""
-        if key not in self.settings:
-            raise UserError(f"queue '{self.name}' settings", f"missing '{key}'; expected an integer in the service's technical.queue config")
-        return int(self.settings[key])
+    settings: common_schema.QueueSettings
 
 
 class DeadLetteredQueue:
@@ -76,19 +68,19 @@ class DeadLetteredQueue:
             f"{name}-dlq",
             name=f"{name}-dlq",
             kms_master_key_id=ctx.key_arn,
-            message_retention_seconds=spec.setting("dlq_message_retention_seconds"),
+            message_retention_seconds=spec.settings.dlq_message_retention_seconds,
             tags=ctx.tags,
             opts=child(parent),
         )
         redrive = self.dlq.arn.apply(
-            lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": spec.setting("max_receive_count")}, sort_keys=True)
+            lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": spec.settings.max_receive_count}, sort_keys=True)
         )
         self.queue = aws.sqs.Queue(
             name,
             name=name,
             kms_master_key_id=ctx.key_arn,
-            visibility_timeout_seconds=spec.setting("visibility_timeout_seconds"),
-            message_retention_seconds=spec.setting("message_retention_seconds"),
+            visibility_timeout_seconds=spec.settings.visibility_timeout_seconds,
+            message_retention_seconds=spec.settings.message_retention_seconds,
             redrive_policy=redrive,
             tags=ctx.tags,
             opts=child(parent),

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from platformctl.errors import UserError
+from platformctl.schemas import common_schema, notification_schema
 
 from .business import ServiceAccess, audit_writer, service_parts
 from .context import TenantContext, child
@@ -45,25 +46,32 @@ class NotificationServiceArgs:
     event_topics: Mapping[str, aws.sns.Topic]
 
 
-def checked_queue_settings(ctx: TenantContext) -> dict[str, Any]:
-    """The service's ``technical.queue`` config, checked against the limits AWS enforces at
-    apply time, so a bad tenant override fails in the plan with the entry named."""
-    queue = dict(ctx.technical(SERVICE, "queue"))
+def checked_queue(ctx: TenantContext) -> common_schema.QueueSettings:
+    """The service's ``technical.queue`` config (each entry within AWS's limits, by the schema),
+    checked against the rules AWS enforces at apply time that span other entries, so a bad tenant
+    override fails in the plan with the entry named."""
+    config = ctx.service_config(SERVICE, notification_schema.NotificationConfig)
+    queue = config.technical.queue
     where = f"tenant {ctx.tenant_id} ({ctx.environment}): services.{SERVICE}.technical.queue"
-    function_timeout = int(ctx.settings.global_section("operational")["timeouts"]["function_timeout_seconds"])
-    if int(queue["visibility_timeout_seconds"]) < function_timeout:
+    function_timeout = ctx.settings.global_config.operational.timeouts.function_timeout_seconds
+    if queue.visibility_timeout_seconds < function_timeout:
         raise UserError(f"{where}.visibility_timeout_seconds", f"must be at least the function timeout ({function_timeout} s), or messages are delivered twice")
-    reserved = int(ctx.technical(SERVICE, "scaling_policies")["reserved_concurrency"])
-    if int(queue["max_concurrency"]) > reserved:
+    reserved = config.technical.scaling_policies.reserved_concurrency
+    if queue.max_concurrency > reserved:
         raise UserError(f"{where}.max_concurrency", f"must not exceed scaling_policies.reserved_concurrency ({reserved}), or polled batches are throttled")
-    if int(queue["batch_size"]) > UNWINDOWED_BATCH_LIMIT and int(queue["max_batching_window_seconds"]) < 1:
+    if queue.batch_size > UNWINDOWED_BATCH_LIMIT and queue.max_batching_window_seconds < 1:
         raise UserError(f"{where}.max_batching_window_seconds", f"must be at least 1 when batch_size exceeds {UNWINDOWED_BATCH_LIMIT}")
     return queue
 
 
+def checked_queue_settings(ctx: TenantContext) -> dict[str, Any]:
+    """``checked_queue`` as a mapping of entry name to value, for comparing with a config tree."""
+    return checked_queue(ctx).model_dump()
+
+
 def ses_grants(ctx: TenantContext) -> list[Grant]:
     """Send as the configured SES sender identity, when there is one."""
-    sender = ctx.settings.service(SERVICE)["integration"].get("service_endpoints", {}).get("ses_sender")
+    sender = ctx.service_config(SERVICE, notification_schema.NotificationConfig).integration.service_endpoints.ses_sender
     return [Grant(SES_SEND_ACTIONS, [ctx.arn("ses", f"identity/{sender}")])] if sender else []
 
 
@@ -80,7 +88,7 @@ class NotificationService(pulumi.ComponentResource):
     def __init__(self, name: str, args: NotificationServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:notification:NotificationService", name, None, opts)
         ctx, stores = args.ctx, args.stores
-        settings = checked_queue_settings(ctx)
+        settings = checked_queue(ctx)
         self.queue = DeadLetteredQueue(ctx, self, QueueSpec(QUEUE_NAME, settings))
         subscribe_queue(self, self.queue, args.event_topics)
         self.outbound_topic = encrypted_topic(ctx, self, QUEUE_NAME, "out")
@@ -99,9 +107,9 @@ class NotificationService(pulumi.ComponentResource):
             ctx.name(SERVICE, "consumer", "queue"),
             event_source_arn=self.queue.queue.arn,
             function_name=self.function.function.arn,
-            batch_size=int(settings["batch_size"]),
-            maximum_batching_window_in_seconds=int(settings["max_batching_window_seconds"]),
-            scaling_config={"maximum_concurrency": int(settings["max_concurrency"])},
+            batch_size=settings.batch_size,
+            maximum_batching_window_in_seconds=settings.max_batching_window_seconds,
+            scaling_config={"maximum_concurrency": settings.max_concurrency},
             function_response_types=[PARTIAL_BATCH_RESPONSE],
             tags=ctx.tags,
             # The role must allow receiving before Lambda starts polling.

@@ -31,6 +31,8 @@ import pulumi
 import pulumi_aws as aws
 
 from platformctl.defaults import PlatformDefaults
+from platformctl.schemas import common_schema
+from platformctl.settings import default_service_config
 
 from .context import TenantContext, child, pinned_provider
 from .tenant_key import KEY_USE_ACTIONS, account_administers, account_root, log_groups_use_key
@@ -90,26 +92,12 @@ def layout(widgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return placed
 
 
-@dataclass(frozen=True)
-class MetricsSettings:
-    """The seed's standard business/security metrics, as ``defaults.yaml`` names them."""
-
-    namespace: str
-    dimension: str
-    business: Sequence[str]
-    security: Sequence[str]
-
-    @classmethod
-    def from_config(cls, metrics: dict[str, Any]) -> "MetricsSettings":
-        return cls(metrics["namespace"], metrics["dimension"], tuple(metrics["business"]), tuple(metrics["security"]))
-
-
 def tenant_dashboard_body(
     tenant_id: str,
     environment: str,
     region: str,
     period: int,
-    metrics: MetricsSettings,
+    metrics: common_schema.MetricsConfig,
     functions: Sequence[str],
     api_name: str,
     api_stage: str,
@@ -165,9 +153,9 @@ def tenant_dashboard_body(
 def alarm_defaults(ctx: TenantContext) -> dict[str, Any]:
     """``MetricAlarm`` arguments every tenant alarm shares: the configured evaluation periods,
     a breach above the threshold, actions to the environment's alarm topic, the tenant's tags."""
-    alarms = ctx.technical(SERVICE, "alarms")
+    alarms = ctx.service_config(SERVICE, common_schema.ObservabilityServiceConfig).technical.alarms
     return {
-        "evaluation_periods": int(alarms["evaluation_periods"]),
+        "evaluation_periods": alarms.evaluation_periods,
         "comparison_operator": "GreaterThanThreshold",
         # No traffic is not an outage: the function-level alarms cover silent failures.
         "treat_missing_data": "notBreaching",
@@ -218,35 +206,36 @@ class TenantObservability(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:observability:TenantObservability", name, None, opts)
         ctx = args.ctx
-        alarms = ctx.technical(SERVICE, "alarms")
+        config = ctx.service_config(SERVICE, common_schema.ObservabilityServiceConfig).technical
+        alarms = config.alarms
         error_name, latency_name = tenant_alarm_names(ctx.prefix)
         api_dimensions = {"ApiName": args.api_name, "Stage": args.api_stage}
-        period = int(alarms["period_seconds"])
+        period = alarms.period_seconds
         common = alarm_defaults(ctx)
         error_rate = aws.cloudwatch.MetricAlarm(
             error_name,
             name=error_name,
-            alarm_description=f"{ctx.prefix}: API 5XX responses above {alarms['error_rate_threshold']}% of requests (seed standard alarm error_rate_high)",
+            alarm_description=f"{ctx.prefix}: API 5XX responses above {alarms.error_rate_threshold:g}% of requests (seed standard alarm error_rate_high)",
             metric_queries=error_rate_queries("AWS/ApiGateway", period, api_dimensions, "5XXError", ("requests", "Count")),
-            threshold=float(alarms["error_rate_threshold"]),
+            threshold=alarms.error_rate_threshold,
             **common,
             opts=child(self),
         )
         latency = aws.cloudwatch.MetricAlarm(
             latency_name,
             name=latency_name,
-            alarm_description=f"{ctx.prefix}: API p99 latency above {alarms['latency_threshold_ms']} ms (seed standard alarm latency_high)",
+            alarm_description=f"{ctx.prefix}: API p99 latency above {alarms.latency_threshold_ms:g} ms (seed standard alarm latency_high)",
             namespace="AWS/ApiGateway",
             metric_name="Latency",
             dimensions=api_dimensions,
             extended_statistic="p99",
             period=period,
-            threshold=float(alarms["latency_threshold_ms"]),
+            threshold=alarms.latency_threshold_ms,
             **common,
             opts=child(self),
         )
         self.alarms = [error_rate, latency]
-        metrics = MetricsSettings.from_config(ctx.technical(SERVICE, "metrics"))
+        metrics = config.metrics
         dashboard_period = ctx.settings.defaults.shared.dashboard_period_seconds
         body = pulumi.Output.all(
             pulumi.Output.all(*args.function_names), args.api_name, args.api_stage, error_rate.arn, latency.arn
@@ -389,7 +378,7 @@ def alarm_topic_policy(platform: PlatformContext, topic_arn: str, publisher_role
     return policy_document(statements)
 
 
-def platform_dashboard_body(platform: PlatformContext, metrics: MetricsSettings, topic_name: str) -> str:
+def platform_dashboard_body(platform: PlatformContext, metrics: common_schema.MetricsConfig, topic_name: str) -> str:
     """The platform dashboard: account-wide Lambda health, every tenant's standard metrics, and
     the alarm topic's deliveries."""
     region, period = platform.region, platform.defaults.shared.dashboard_period_seconds
@@ -464,7 +453,8 @@ class PlatformObservability(pulumi.ComponentResource):
             provider = pinned_provider(platform.name("aws", region), region, platform.account_id, self, platform.tags)
             self.regions[region] = self._regional(args, region, provider)
         home = self.regions[platform.region]
-        metrics = MetricsSettings.from_config(platform.defaults.tenant_config["services"][SERVICE]["technical"]["metrics"])
+        # The environment's defaults: the platform dashboard charts every tenant alike.
+        metrics = default_service_config(platform.defaults, platform.environment, SERVICE, common_schema.ObservabilityServiceConfig).technical.metrics
         dashboard_name = platform.name(shared.dashboard_suffix)
         self.dashboard = aws.cloudwatch.Dashboard(
             dashboard_name,

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from platformctl.errors import UserError
+from platformctl.schemas import payment_schema
 
 from .business import service_parts, transactional_access
 from .context import TenantContext
@@ -44,7 +45,7 @@ class PaymentServiceArgs:
 
 def provider_secret_arn(ctx: TenantContext, secret_arns: Mapping[str, pulumi.Input[str]]) -> pulumi.Input[str]:
     """The ARN of the provider API key secret the payment config refers to, or a clear error."""
-    references = ctx.settings.service(SERVICE)["integration"].get("api_keys_reference", {})
+    references = ctx.service_config(SERVICE, payment_schema.PaymentConfig).integration.api_keys_reference
     reference = references.get(PROVIDER_KEY_REFERENCE)
     where = ctx.settings.source
     if not reference:

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from platformctl.registry.model import SecretRef
+from platformctl.schemas import secrets_schema
 
 from .config_params import publish_resources
 from .context import TenantContext, child
@@ -114,7 +115,7 @@ class SecretsService(pulumi.ComponentResource):
             ServiceFunctionArgs(ctx, SERVICE, "rotation", self.role.arn, self.published),
             opts=child(self),
         )
-        schedule_days = int(ctx.technical(SERVICE, "rotation")["schedule_days"])
+        schedule_days = ctx.service_config(SERVICE, secrets_schema.SecretsConfig).technical.rotation.schedule_days
         for key, secret in rotated.items():
             # Secrets Manager may invoke the function for this secret only.
             permission = aws.lambda_.Permission(

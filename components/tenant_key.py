@@ -105,11 +105,11 @@ class TenantKey(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:tenant_key:TenantKey", name, None, opts)
         settings = args.settings
-        security = settings.global_section("security")["encryption_settings"]
+        encryption = settings.global_config.security.encryption_settings
         self.key = aws.kms.Key(
             f"{settings.prefix}-key",
             description=f"UberTruck tenant {settings.tenant_id} ({settings.environment}) data key",
-            enable_key_rotation=bool(security["kms_key_rotation"]),
+            enable_key_rotation=encryption.kms_key_rotation,
             deletion_window_in_days=settings.env.kms_deletion_window_days,
             policy=key_policy(settings, args.account_id),
             tags=settings.tags,

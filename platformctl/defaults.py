@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import PROJECT_ROOT
-from .errors import UserError
+from .errors import UserError, UserErrors
 from .safe_yaml import load_file
 
 DEFAULTS_FILE = PROJECT_ROOT / "defaults.yaml"
@@ -85,7 +85,8 @@ class OffboardingSection(_Strict):
 
 
 class TierSettings(_Strict):
-    throttle_rate_limit: int
+    #: Requests per second; API Gateway takes a rate as a number with a fraction.
+    throttle_rate_limit: float
     throttle_burst_limit: int
     quota_limit: int
     quota_period: str
@@ -210,7 +211,31 @@ def parse_defaults(data: Any, where: str) -> PlatformDefaults:  # noqa: ANN401
     missing = set(defaults.platform.environments) - set(defaults.environments)
     if missing:
         raise UserError(f"{where}: environments", f"no settings for declared environment(s) {sorted(missing)}")
+    errors = tenant_config_errors(defaults, where)
+    if errors:
+        raise UserErrors(errors)
     return defaults
+
+
+def tenant_config_errors(defaults: PlatformDefaults, where: str) -> list[UserError]:
+    """``tenant_config``, with each environment's layer over it, against the services' config
+    schemas: the defaults every tenant inherits must be valid on their own."""
+    # Imported here: the settings module imports this one.
+    from .settings import complete_tree, config_problems, deep_merge
+
+    platform = defaults.platform
+    errors: dict[str, UserError] = {}
+    for environment in platform.environments:
+        layer = defaults.environments[environment].tenant_config
+        tree = complete_tree(deep_merge(defaults.tenant_config, layer), platform.services)
+        for problem in config_problems(tree, platform.services, environment, platform.sensitive_config):
+            node: Any = layer
+            for part in problem.loc:
+                node = node.get(part) if isinstance(node, dict) else None
+            # Reported where the value is set: the environment's layer when it sets the entry.
+            field = f"environments.{environment}.tenant_config.{problem.dotted}" if node is not None else f"tenant_config.{problem.dotted}"
+            errors.setdefault(field, UserError(f"{where}: {field}", problem.problem))
+    return list(errors.values())
 
 
 @lru_cache(maxsize=4)

@@ -7,9 +7,13 @@ Merge order (later wins; mappings merge key by key, lists and scalars replace):
 3. the tenant's ``config``
 4. the tenant's ``config.environments.<env>``
 
+The merged tree is checked against the services' config schemas (``platformctl.schemas``):
+``config_problems`` lists what is wrong with a tree, and ``TenantSettings.service_config`` /
+``global_config`` hand components the validated, typed models.
+
 >>> from platformctl.settings import tenant_settings           # doctest: +SKIP
 >>> s = tenant_settings(tenant, "prod")                         # doctest: +SKIP
->>> s.service("booking")["business"]["pricing_models"]["currency"]  # doctest: +SKIP
+>>> s.service_config("booking", booking_schema.BookingConfig).business.pricing_models.currency  # doctest: +SKIP
 'INR'
 """
 
@@ -19,13 +23,140 @@ import copy
 import fnmatch
 import json
 from dataclasses import dataclass
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from .defaults import EnvironmentSettings, PlatformDefaults, TierSettings, load_defaults
+from .errors import UserError, UserErrors
 from .registry.model import ConfigOverrides, Tenant
+from .schemas import FUNCTIONS_DIR, PUBLISHED_ENTRY, SCHEMA_MODULE, GlobalConfig, ServiceContract, common_schema, registry_schema_for, schema_for
 
 GLOBAL_SECTIONS = ("security", "compliance", "operational")
 SERVICE_SECTIONS = ("business", "technical", "integration")
+#: The top-level keys of a config tree: the global sections, and the services.
+GLOBAL_KEY, SERVICES_KEY = "global", "services"
+#: The service whose metrics entry every function reads (a fallback document carries its tree).
+OBSERVABILITY = "observability"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+#: Error kinds whose pydantic message never holds the value; any other message (a validator's
+#: own words) may, so for a sensitive entry it is replaced by a neutral line.
+_VALUE_FREE_KINDS = frozenset(
+    {"missing", "extra_forbidden", "int_type", "float_type", "bool_type", "string_type", "list_type", "dict_type",
+     "model_type", "model_attributes_type", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+     "too_short", "too_long", "string_too_short", "string_too_long", "string_pattern_mismatch", "literal_error",
+     "int_from_float", "finite_number"}
+)
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One thing wrong with a config tree: where (keys from the tree's root) and what, on one line."""
+
+    loc: tuple[str, ...]
+    problem: str
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.loc)
+
+
+def schema_file(loc: Sequence[str]) -> str:
+    """The file that defines the entry at ``loc`` of a config tree (for error lines)."""
+    if len(loc) > 1 and loc[0] == SERVICES_KEY and (FUNCTIONS_DIR / loc[1] / f"{SCHEMA_MODULE}.py").is_file():
+        return f"functions/{loc[1]}/{SCHEMA_MODULE}.py"
+    return f"functions/common/{SCHEMA_MODULE}.py"
+
+
+def describe_config_error(error: Mapping[str, Any], sensitive: bool, defined_in: str = "the service's config schema") -> str:
+    """One line for one pydantic error of a config tree; the value is never part of it."""
+    kind = str(error["type"])
+    if kind == "extra_forbidden":
+        return f"unknown entry; remove it or check its spelling against {defined_in}"
+    if kind == "missing":
+        return "required entry is missing"
+    if kind in _TYPE_WORDS:
+        return f"expected {_TYPE_WORDS[kind]}, got {type(error.get('input')).__name__}"
+    if sensitive and kind not in _VALUE_FREE_KINDS:
+        # A validator's message may quote the value, and this entry is stored as a SecureString.
+        return "invalid value (not shown: the entry is sensitive config); see the service's config schema"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def ssm_relative_path(loc: Sequence[str], environment: str) -> str:
+    """The SSM path, below the tenant, of the entry at ``loc`` of a config tree (what
+    ``platform.sensitive_config`` globs are written against)."""
+    if loc and loc[0] == SERVICES_KEY and len(loc) > 1:
+        return "/".join([SERVICES_KEY, loc[1], environment, *loc[2:]])
+    return "/".join(loc)
+
+
+def _is_sensitive(loc: Sequence[str], environment: str, patterns: Iterable[str]) -> bool:
+    # Sensitive globs name an entry (section/name); everything below one is sensitive too.
+    parts = ssm_relative_path(loc, environment).split("/")
+    prefixes = ["/".join(parts[:end]) for end in range(1, len(parts) + 1)]
+    return any(fnmatch.fnmatchcase(prefix, pattern) for prefix in prefixes for pattern in patterns)
+
+
+def _problems(
+    schema: type[BaseModel], tree: Any, base: tuple[str, ...], environment: str, sensitive: Sequence[str], shown_as: tuple[str, ...] | None = None  # noqa: ANN401
+) -> list[ConfigProblem]:
+    """``tree`` (the part of a config tree at ``base``) against ``schema``; each problem's
+    location starts with ``shown_as`` (default ``base``): a fallback document holds the
+    service's tree under another key."""
+    try:
+        schema.model_validate(tree)
+    except ValidationError as exc:
+        found = []
+        for error in exc.errors():
+            rest = tuple(str(part) for part in error["loc"])
+            sensitive_entry = _is_sensitive((*base, *rest), environment, sensitive)
+            if error["type"] == "extra_forbidden" and rest[-2:] == ("integration", PUBLISHED_ENTRY):
+                problem = "published by the infrastructure (the resources it made for the service); the config never sets it"
+            else:
+                problem = describe_config_error(error, sensitive_entry, schema_file(base))
+            found.append(ConfigProblem((*(shown_as or base), *rest), problem))
+        return found
+    return []
+
+
+def config_problems(tree: Mapping[str, Any], services: Sequence[str], environment: str, sensitive: Sequence[str]) -> list[ConfigProblem]:
+    """Everything wrong with a merged registry tree (no published resources yet) for
+    ``environment``, against the global schema and each of ``services``' contracts."""
+    found: list[ConfigProblem] = []
+    unknown = sorted(set(tree) - {GLOBAL_KEY, SERVICES_KEY})
+    found += [ConfigProblem((key,), "unknown entry; a config tree holds only 'global' and 'services'") for key in unknown]
+    found += _problems(GlobalConfig, tree.get(GLOBAL_KEY, {}), (GLOBAL_KEY,), environment, sensitive)
+    trees = tree.get(SERVICES_KEY, {})
+    for service in services:
+        found += _problems(registry_schema_for(service), trees.get(service, {}), (SERVICES_KEY, service), environment, sensitive)
+    return found
+
+
+def complete_tree(tree: dict[str, Any], services: Sequence[str]) -> dict[str, Any]:
+    """``tree`` with every declared section present (empty when nobody set it), so it can be
+    published and validated section by section. Changes ``tree`` and returns it."""
+    tree.setdefault(GLOBAL_KEY, {})
+    for section in GLOBAL_SECTIONS:
+        tree[GLOBAL_KEY].setdefault(section, {})
+    trees = tree.setdefault(SERVICES_KEY, {})
+    for service in services:
+        for section in SERVICE_SECTIONS:
+            trees.setdefault(service, {}).setdefault(section, {})
+    return tree
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -111,6 +242,49 @@ class TenantSettings:
     def technical(self, service: str, name: str) -> dict[str, Any]:
         return self.service(service)["technical"][name]
 
+    # --- the typed view (components read these, never the raw tree) ----------------------------
+
+    def _invalid(self, problems: list[ConfigProblem]) -> UserErrors:
+        # Registry validation refuses such a tree first; this is for trees built some other way.
+        return UserErrors([UserError(f"{self.source}: config.{p.dotted} ({self.environment})", p.problem) for p in problems])
+
+    @cached_property
+    def _service_models(self) -> dict[str, BaseModel]:
+        models: dict[str, BaseModel] = {}
+        problems: list[ConfigProblem] = []
+        sensitive = self.defaults.platform.sensitive_config
+        for service in self.defaults.platform.services:
+            schema = registry_schema_for(service)
+            found = _problems(schema, self.service(service), (SERVICES_KEY, service), self.environment, sensitive)
+            if found:
+                problems += found
+            else:
+                models[service] = schema.model_validate(self.service(service))
+        if problems:
+            raise self._invalid(problems)
+        return models
+
+    @cached_property
+    def global_config(self) -> common_schema.GlobalConfig:
+        """The validated ``global`` tree (security, compliance, operational)."""
+        tree = self.config[GLOBAL_KEY]
+        problems = _problems(GlobalConfig, tree, (GLOBAL_KEY,), self.environment, self.defaults.platform.sensitive_config)
+        if problems:
+            raise self._invalid(problems)
+        return GlobalConfig.model_validate(tree)
+
+    def service_config(self, service: str, schema: type[ModelT] = ServiceContract) -> ModelT:  # type: ignore[assignment]
+        """The validated tree of ``service``, as its contract ``schema`` (without the published
+        ``integration.resources``, which only exist once the infrastructure has made them).
+
+        >>> settings.service_config("auth", auth_schema.AuthConfig).technical.user_pool.tier  # doctest: +SKIP
+        'ESSENTIALS'
+        """
+        model = self._service_models[service]
+        if not isinstance(model, schema):
+            raise TypeError(f"service {service!r} is validated by {type(model).__name__}, not {schema.__name__}")
+        return model
+
     def config_namespace(self) -> str:
         return f"/{self.tenant.id}"
 
@@ -137,21 +311,44 @@ class TenantSettings:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
         return ConfigParameter(path=f"/{self.tenant.id}/{rel}", value=text, secure=secure, section=section)
 
-    def fallback_document(self, service: str) -> dict[str, Any]:
-        """The values a function of ``service`` falls back to when the config service is down.
+    def fallback_document(self, service: str, resources: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The values a function of ``service`` falls back to when the config service is down,
+        with the service's published ``resources`` (``integration.resources``) when given.
 
-        A deep copy: callers add published resources to it, which must not leak back into the
-        settings that ``parameters()`` reads."""
-        return copy.deepcopy({
+        The document is validated against the service's contract, the schema its function
+        validates it with (without ``integration.resources`` when none are given: a function made
+        before its service's resources, such as the pool's pre token trigger, reads none), and a
+        ``UserErrors`` names what is wrong, so a function is never packaged with a fallback it
+        would refuse. A deep copy: nothing a caller does to it reaches the settings that
+        ``parameters()`` reads."""
+        document = copy.deepcopy({
             "service": service,
             "environment": self.environment,
             "tenant_id": self.tenant.id,
             "version": "fallback",
-            "global": self.config["global"],
+            "global": self.config[GLOBAL_KEY],
             "service_config": self.service(service),
             # Every function reads its metrics namespace and dimensions from here.
-            "observability": self.service("observability"),
+            OBSERVABILITY: self.service(OBSERVABILITY),
         })
+        if resources is not None:
+            document["service_config"]["integration"][PUBLISHED_ENTRY] = dict(resources)
+        problems = self.fallback_problems(service, document, published=resources is not None)
+        if problems:
+            raise UserErrors([UserError(f"{self.source}: fallback.json of {service} ({self.environment}): {p.dotted}", p.problem) for p in problems])
+        return document
+
+    def fallback_problems(self, service: str, document: Mapping[str, Any], published: bool = True) -> list[ConfigProblem]:
+        """What the function of ``service`` would refuse in fallback ``document``: its global
+        and service trees against the schemas the function validates them with (the service's
+        without ``integration.resources`` unless ``published``)."""
+        sensitive = self.defaults.platform.sensitive_config
+        schema = schema_for(service) if published else registry_schema_for(service)
+        return [
+            *_problems(GlobalConfig, document.get(GLOBAL_KEY), (GLOBAL_KEY,), self.environment, sensitive),
+            *_problems(schema, document.get("service_config"), (SERVICES_KEY, service), self.environment, sensitive, ("service_config",)),
+            *_problems(schema_for(OBSERVABILITY), document.get(OBSERVABILITY), (SERVICES_KEY, OBSERVABILITY), self.environment, sensitive, (OBSERVABILITY,)),
+        ]
 
 
 def merged_config(tenant: Tenant, environment: str, defaults: PlatformDefaults) -> dict[str, Any]:
@@ -162,16 +359,20 @@ def merged_config(tenant: Tenant, environment: str, defaults: PlatformDefaults) 
     if env_layer is not None:
         tree = deep_merge(tree, _overrides_as_tree(env_layer))
     # Every declared section exists, so components can index without guessing.
-    tree.setdefault("global", {})
-    for section in GLOBAL_SECTIONS:
-        tree["global"].setdefault(section, {})
-    services = tree.setdefault("services", {})
-    for service in defaults.platform.services:
-        for section in SERVICE_SECTIONS:
-            services.setdefault(service, {}).setdefault(section, {})
+    complete_tree(tree, defaults.platform.services)
     # The registry's compliance block is the source of truth for retention.
     tree["global"]["compliance"]["data_retention"] = {"days": tenant.compliance.data_retention_days}
     return tree
+
+
+def default_service_config(defaults: PlatformDefaults, environment: str, service: str, schema: type[ModelT]) -> ModelT:
+    """``service``'s config as the platform defaults set it for ``environment`` (no tenant's
+    choices), validated: for shared stacks, which serve every tenant of the environment."""
+    tree = complete_tree(deep_merge(defaults.tenant_config, defaults.environments[environment].tenant_config), defaults.platform.services)
+    model = registry_schema_for(service).model_validate(tree[SERVICES_KEY][service])
+    if not isinstance(model, schema):
+        raise TypeError(f"service {service!r} is validated by {type(model).__name__}, not {schema.__name__}")
+    return model
 
 
 def tenant_settings(tenant: Tenant, environment: str, defaults: PlatformDefaults | None = None, registry_file: str = "") -> TenantSettings:

@@ -4,6 +4,7 @@
     business/sla_definitions   free cancellation window, the fee after it, which statuses may be cancelled
     business/business_rules    shipment limits, page sizes, idempotency record lifetime
     technical/cache            config cache age
+    technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
     integration/resources      bookings, audit and idempotency tables; the events topic
 
 >>> BookingConfig.model_validate(config_tree).business.pricing_models.currency     # doctest: +SKIP
@@ -14,12 +15,18 @@ from __future__ import annotations
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
-from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+from common.config_schema import (
+    CONTRACT,
+    AuditedResources,
+    ContractModel,
+    FunctionTechnical,
+    ServiceContract,
+)
 
 from .status import BookingStatus
 
 
-class PricingModels(ConfigModel):
+class PricingModels(ContractModel):
     """How a fare is built. Amounts are integer minor units of ``currency``."""
 
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -31,11 +38,12 @@ class PricingModels(ConfigModel):
     surcharges: dict[str, NonNegativeInt] = Field(default_factory=dict)
 
 
-class SlaDefinitions(ConfigModel):
+class SlaDefinitions(ContractModel):
     """Cancellation terms: free within the window after booking, a fee of the total after it."""
 
     free_cancellation_minutes: NonNegativeInt
-    cancellation_fee_basis_points: NonNegativeInt
+    # A fee is a share of the booking's total: 10,000 basis points is all of it.
+    cancellation_fee_basis_points: int = Field(ge=0, le=10000)
     max_cancellable_status: list[str]
 
     @field_validator("max_cancellable_status")
@@ -47,7 +55,7 @@ class SlaDefinitions(ConfigModel):
         return statuses
 
 
-class BusinessRules(ConfigModel):
+class BusinessRules(ContractModel):
     max_weight_kg: PositiveFloat
     max_distance_km: PositiveFloat
     page_size_default: PositiveInt
@@ -61,23 +69,30 @@ class BusinessRules(ConfigModel):
         return self
 
 
-class BookingBusiness(ConfigModel):
+class BookingBusiness(ContractModel):
     pricing_models: PricingModels
     sla_definitions: SlaDefinitions
     business_rules: BusinessRules
 
 
 class BookingResources(AuditedResources):
+    model_config = CONTRACT
+
     bookings_table: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
     events_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
 
 
-class BookingIntegration(ConfigModel):
+class BookingIntegration(ContractModel):
     resources: BookingResources
 
 
-class BookingConfig(ServiceConfig):
+class BookingConfig(ServiceContract):
     business: BookingBusiness  # type: ignore[assignment]
-    technical: ServiceTechnical
+    technical: FunctionTechnical
     integration: BookingIntegration  # type: ignore[assignment]
+
+
+#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+SCHEMA_SERVICE = "booking"
+SCHEMA = BookingConfig

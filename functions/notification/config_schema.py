@@ -5,6 +5,8 @@
     business/amount_placeholders   placeholder -> the event data field holding an amount in minor units
     business/currency_display      currency -> symbol and minor-unit digits
     business/email_recipient_field the event data field holding the recipient's e-mail address
+    technical/queue                the event queue, its DLQ and the event source mapping (SQS and Lambda limits)
+    technical/scaling_policies, performance_thresholds, cache
     integration/service_endpoints  ``ses_sender``: the SES identity to send from ("" = no SES)
     integration/resources          queue, DLQ, outbound topic and audit table
 
@@ -18,23 +20,23 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeInt, model_validator
 
-from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+from common.config_schema import CONTRACT, AuditedResources, ContractModel, FunctionTechnical, QueueSettings, ServiceContract
 
 SNS_CHANNEL, SES_CHANNEL = "sns", "ses"
 Channel = Literal["sns", "ses"]
 
 
-class Template(ConfigModel):
+class Template(ContractModel):
     subject: str = Field(min_length=1)
     body: str = Field(min_length=1)
 
 
-class CurrencyDisplay(ConfigModel):
+class CurrencyDisplay(ContractModel):
     symbol: str
     minor_digits: NonNegativeInt
 
 
-class NotificationBusiness(ConfigModel):
+class NotificationBusiness(ContractModel):
     templates: dict[str, Template]
     channels: dict[str, list[Channel]]
     amount_placeholders: dict[str, str] = Field(default_factory=dict)
@@ -49,22 +51,33 @@ class NotificationBusiness(ConfigModel):
         return self
 
 
-class ServiceEndpoints(ConfigModel):
+class NotificationTechnical(FunctionTechnical):
+    queue: QueueSettings
+
+
+class ServiceEndpoints(ContractModel):
     ses_sender: str = ""
 
 
 class NotificationResources(AuditedResources):
+    model_config = CONTRACT
+
     queue_url: str = Field(min_length=1)
     dlq_url: str = Field(min_length=1)
     outbound_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
 
 
-class NotificationIntegration(ConfigModel):
+class NotificationIntegration(ContractModel):
     service_endpoints: ServiceEndpoints = Field(default_factory=ServiceEndpoints)
     resources: NotificationResources
 
 
-class NotificationConfig(ServiceConfig):
+class NotificationConfig(ServiceContract):
     business: NotificationBusiness  # type: ignore[assignment]
-    technical: ServiceTechnical
+    technical: NotificationTechnical
     integration: NotificationIntegration  # type: ignore[assignment]
+
+
+#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+SCHEMA_SERVICE = "notification"
+SCHEMA = NotificationConfig

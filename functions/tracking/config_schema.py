@@ -2,6 +2,7 @@
 
     business/business_rules    largest plausible speed, tolerated clock skew, history page size
     technical/cache            config cache age
+    technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
     integration/resources      tracking and audit tables
 
 >>> TrackingConfig.model_validate(config_tree).business.business_rules.max_speed_kmh     # doctest: +SKIP
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
-from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
+from common.config_schema import CONTRACT, AuditedResources, ContractModel, FunctionTechnical, ServiceContract
 
 
-class TrackingRules(ConfigModel):
+class TrackingRules(ContractModel):
     """Validation limits of a position update and the size of a history page."""
 
     max_speed_kmh: PositiveFloat
@@ -25,19 +26,26 @@ class TrackingRules(ConfigModel):
     history_page_size: PositiveInt
 
 
-class TrackingBusiness(ConfigModel):
+class TrackingBusiness(ContractModel):
     business_rules: TrackingRules
 
 
 class TrackingResources(AuditedResources):
+    model_config = CONTRACT
+
     tracking_table: str = Field(min_length=1)
 
 
-class TrackingIntegration(ConfigModel):
+class TrackingIntegration(ContractModel):
     resources: TrackingResources
 
 
-class TrackingConfig(ServiceConfig):
+class TrackingConfig(ServiceContract):
     business: TrackingBusiness  # type: ignore[assignment]
-    technical: ServiceTechnical
+    technical: FunctionTechnical
     integration: TrackingIntegration  # type: ignore[assignment]
+
+
+#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+SCHEMA_SERVICE = "tracking"
+SCHEMA = TrackingConfig

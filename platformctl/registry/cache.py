@@ -27,8 +27,12 @@ from .model import Tenant
 
 CACHE_FILE = "registry.json"
 #: What decides whether a file passes and what it loads to: the loader, the model, the YAML
-#: reader, the defaults the validators read, and the libraries underneath.
-CODE = ("platformctl/registry", "platformctl/safe_yaml.py", "platformctl/defaults.py", "defaults.yaml")
+#: reader, the defaults the validators read, the merge and the services' config schemas the
+#: config is checked against (with the function code they import), and the libraries underneath.
+CODE = (
+    "platformctl/registry", "platformctl/safe_yaml.py", "platformctl/defaults.py", "defaults.yaml",
+    "platformctl/settings.py", "platformctl/schemas.py", "functions",
+)
 _PACKAGES = ("pydantic", "pydantic_core", "PyYAML")
 
 

@@ -1,5 +1,9 @@
 """Reading registry files: one clear line per problem, every file checked in full.
 
+A file is checked in two passes: its shape against the registry model (``model.py``), then,
+when that passes, its config in every environment against the services' config schemas
+(``contract.py``).
+
 >>> from platformctl.registry import load_registry
 >>> result = load_registry([Path("tenants")])     # doctest: +SKIP
 >>> sorted(result.tenants)                         # doctest: +SKIP
@@ -18,7 +22,9 @@ from pydantic import ValidationError
 from .. import PROJECT_ROOT
 from ..errors import UserError, UserErrors
 from ..safe_yaml import load_file
+from ..defaults import load_defaults
 from .cache import RegistryCache
+from .contract import contract_errors
 from .model import Tenant
 from .secrets import secret_shape
 
@@ -162,6 +168,10 @@ def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenan
     given_id = data.get("id")
     if expected_id is not None and isinstance(given_id, str) and given_id != expected_id:
         errors.append(UserError(f"{where}: id", f"'{given_id}' does not match the file name; expected '{expected_id}'"))
+    if tenant is not None and not errors:
+        # The config's values against the services' schemas, once the file's shape is right
+        # (a file with shape problems would only repeat them here).
+        errors += contract_errors(tenant, data, where, load_defaults())
     if errors:
         raise UserErrors([_one_line(e) for e in errors])
     assert tenant is not None

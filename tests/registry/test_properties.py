@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import string
 from pathlib import Path
 from typing import Any
 
@@ -163,12 +162,30 @@ TENANT_IDS = st.from_regex(r"[a-z][a-z0-9]{0,9}(-[a-z0-9]{1,6}){0,3}", fullmatch
 PLAIN_TEXT = st.text(
     alphabet=st.characters(whitelist_categories=("L", "N", "P", "Zs", "S")), min_size=1, max_size=30
 ).filter(lambda s: secret_shape(s) is None and s.strip() == s and s != "")
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**9), 10**9) | st.floats(allow_nan=False, allow_infinity=False) | PLAIN_TEXT,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(PLAIN_TEXT, children, max_size=3),
-    max_leaves=10,
-)
-SECTION = st.dictionaries(st.text(string.ascii_lowercase + "_", min_size=1, max_size=12), JSON_VALUES, max_size=3)
+
+
+def _config_leaves(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:  # noqa: ANN401
+    if isinstance(node, dict) and node:
+        return [leaf for key, value in node.items() for leaf in _config_leaves(value, (*path, key))]
+    return [(path, node)]
+
+
+#: Every entry the platform defaults set, with its default value: a tenant may restate any of
+#: them (values are checked against the services' schemas, so random keys would be refused).
+CONFIG_LEAVES = _config_leaves(DEFAULTS.tenant_config)
+
+
+def _tree(leaves: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for path, value in leaves:
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = copy.deepcopy(value)
+    return tree
+
+
+CONFIG_LAYER = st.lists(st.sampled_from(CONFIG_LEAVES), max_size=4).map(_tree)
 
 
 @st.composite
@@ -176,7 +193,6 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
     platform = DEFAULTS.platform
     allowed = draw(st.lists(st.sampled_from(platform.supported_regions), min_size=1, unique=True))
     tenant_id = draw(TENANT_IDS)
-    service = draw(st.sampled_from(platform.services))
     envs = draw(st.lists(st.sampled_from(platform.environments), min_size=1, unique=True))
     return {
         "id": tenant_id,
@@ -191,9 +207,8 @@ def valid_documents(draw: st.DrawFn) -> dict[str, Any]:
             "residency": {"allowed_regions": allowed},
         },
         "config": {
-            "global": {"operational": draw(SECTION)},
-            "services": {service: {"business": draw(SECTION), "technical": draw(SECTION)}},
-            "environments": {env: {"services": {service: {"integration": draw(SECTION)}}} for env in envs},
+            **draw(CONFIG_LAYER),
+            "environments": {env: draw(CONFIG_LAYER) for env in envs},
         },
         "secrets": {"provider_key": {"secret_name": f"{tenant_id}/provider/key"}},
         "policy": {
