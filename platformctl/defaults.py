@@ -48,6 +48,8 @@ class OfflineSection(_Strict):
     policy_pack_startup_seconds: float
     policy_pack_shutdown_seconds: float
     gc_young_threshold: int
+    pack_fast_paths_env_var: str
+    pack_sdk_path_report_env_var: str
 
 
 class EngineSection(_Strict):
@@ -59,7 +61,9 @@ class EngineSection(_Strict):
     default_secrets_provider: str
     operation_timeout_seconds: int
     parallel: int
+    local_skip_checkpoints: bool
     failures: dict[str, list[str]]
+    generic_errors: list[str]
 
 
 class LocalAwsSection(_Strict):

@@ -80,11 +80,14 @@ def classify(text: str, defaults: PlatformDefaults) -> Failure:
     return Failure.ENGINE
 
 
-def _summary_line(text: str) -> str:
-    """The engine's own ``error:`` line: what failed, without any property value dump."""
+def _summary_line(text: str, defaults: PlatformDefaults) -> str:
+    """The engine's own ``error:`` line that says what failed: the first one that is not the
+    engine's generic wrap-up ("update failed"), never a property value dump."""
     errors = [line.strip() for line in text.splitlines() if line.strip().startswith("error:")]
-    if errors:
-        return errors[-1][:500]
+    generic = defaults.engine.generic_errors
+    specific = [line for line in errors if not any(words in line for words in generic)]
+    if specific or errors:
+        return (specific or errors)[0][:500]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return (lines[-1] if lines else "the engine failed without a message")[:500]
 
@@ -214,7 +217,7 @@ def run_operation(
             succeeded=False,
             duration_seconds=time.monotonic() - started,
             failure=classify(text, defaults),
-            message=_summary_line(str(exc)),
+            message=_summary_line(text, defaults),
             resource_changes=tuple(changes),
         )
     return StackOutcome(

@@ -130,6 +130,8 @@ def resolve_target(
         local_dir = state / "local"
         url = f"file://{local_dir / 'backend'}"
         home = str(local_dir / "home")
+        if settings.local_skip_checkpoints:
+            env["PULUMI_SKIP_CHECKPOINTS"] = "true"
     else:
         url = backend or os.environ.get(settings.backend_env_var) or f"file://{state / 'backend'}"
     passphrase_file = PASSPHRASE_FILE_VAR

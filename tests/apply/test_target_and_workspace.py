@@ -56,6 +56,7 @@ def test_local_isolates_home_and_backend_and_makes_its_own_passphrase(engine: Pa
     assert not state.exists(), "resolving writes nothing"
     assert target.pulumi_home == str(state / "local" / "home") and target.env["PULUMI_HOME"] == target.pulumi_home
     assert target.backend_url == f"file://{state / 'local' / 'backend'}"
+    assert target.env.get("PULUMI_SKIP_CHECKPOINTS") == ("true" if DEFAULTS.engine.local_skip_checkpoints else None)
     materialise(target)
     passphrase = Path(target.env[PASSPHRASE_FILE_VAR])
     assert passphrase.is_file() and oct(passphrase.stat().st_mode & 0o777) == "0o600"
@@ -74,6 +75,7 @@ def test_backend_comes_from_the_option_then_the_variable_then_the_state_folder(e
     chosen = resolve_target(DEFAULTS, state=state, backend="s3://from-the-option")
     assert chosen.backend_url == "s3://from-the-option" and chosen.env[BACKEND_VAR] == "s3://from-the-option"
     assert chosen.pulumi_home == "" and "PULUMI_HOME" not in chosen.env, "the user's own home unless --local"
+    assert "PULUMI_SKIP_CHECKPOINTS" not in chosen.env, "real backends checkpoint every step"
     assert resolve_target(DEFAULTS, state=state, backend="s3://a").workspace_dir != resolve_target(DEFAULTS, state=state, backend="s3://b").workspace_dir
 
 
@@ -163,3 +165,17 @@ def test_deployed_and_retained_resources_from_an_export() -> None:
 def test_engine_environment_never_points_at_the_users_home(engine: Path, tmp_path: Path) -> None:
     target = resolve_target(DEFAULTS, local=True, state=tmp_path)
     assert not target.env["PULUMI_HOME"].startswith(os.path.expanduser("~/.pulumi"))
+
+
+def test_a_failure_is_summed_up_by_its_first_specific_error_line() -> None:
+    from platformctl.apply.stack_run import _summary_line
+
+    output = "\n".join([
+        " +  aws:sns/topic:Topic t creating",
+        "    error: cognito: AlreadyExists: admin already exists in account 111111111111",
+        "    error: Resource monitor has terminated, shutting down",
+        "    error: update failed",
+    ])
+    assert _summary_line(output, DEFAULTS) == "error: cognito: AlreadyExists: admin already exists in account 111111111111"
+    assert _summary_line("error: update failed", DEFAULTS) == "error: update failed"
+    assert _summary_line("", DEFAULTS) == "the engine failed without a message"
