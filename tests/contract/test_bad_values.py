@@ -135,3 +135,40 @@ def test_plan_refuses_a_bad_value_before_planning_and_writes_nothing(tmp_path: P
     assert result.code == 2, result
     assert f"error: {path}: config.services.booking.business.pricing_models.base_fare_minor: expected an integer, got str" in result.stderr
     assert not report.exists()
+
+
+# --- defaults.yaml and sensitive entries -------------------------------------------------------
+
+
+def test_a_broken_defaults_file_is_refused_at_load_naming_each_entry() -> None:
+    from platformctl.defaults import parse_defaults
+    from platformctl.errors import UserErrors
+
+    # The loaded defaults as plain data: the document the file holds, already known to parse.
+    data = DEFAULTS.model_dump()
+    data["tenant_config"]["services"]["booking"]["technical"]["scaling_policies"]["memory_mb"] = "lots"
+    timeouts = data["environments"]["prod"]["tenant_config"]["global"]["operational"]["timeouts"]
+    timeouts["function_timeout_seconds"] = 901  # antipattern: ignore[UT002] reason: a test input one above Lambda's 900 s limit
+    with pytest.raises(UserErrors) as caught:
+        parse_defaults(data, "defaults.yaml")
+    assert [str(e) for e in caught.value.errors] == [
+        "defaults.yaml: tenant_config.services.booking.technical.scaling_policies.memory_mb: expected an integer, got str",
+        "defaults.yaml: environments.prod.tenant_config.global.operational.timeouts.function_timeout_seconds: Input should be less than or equal to 900",
+    ]
+
+
+def test_a_validator_message_about_a_sensitive_entry_never_shows_the_value() -> None:
+    from platformctl.settings import describe_config_error
+
+    error = {"type": "value_error", "msg": "Value error, 'hunter2-value' is not allowed", "input": "hunter2-value"}
+    assert "hunter2" not in describe_config_error(error, sensitive=True)
+    assert "hunter2" in describe_config_error(error, sensitive=False)
+
+
+def test_sensitive_entries_are_those_defaults_yaml_names() -> None:
+    from platformctl.settings import _is_sensitive
+
+    patterns = DEFAULTS.platform.sensitive_config
+    assert _is_sensitive(("global", "security", "authentication_rules", "token_use"), "dev", patterns)
+    assert _is_sensitive(("services", "payment", "integration", "api_keys_reference", "provider_api_key"), "prod", patterns)
+    assert not _is_sensitive(("services", "payment", "integration", "external_apis", "provider_endpoint"), "prod", patterns)
