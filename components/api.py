@@ -21,11 +21,10 @@ import pulumi_aws as aws
 
 from platformctl.schemas import common_schema
 
-
 from .context import TenantContext, child
 from .function import ServiceFunction
 from .log_groups import service_log_group
-from .routes import Route, arn_path, path_parameters
+from .routes import Route, arn_path
 
 SERVICE = "api"
 #: API Gateway reads the authorizer's identity from here (the REQUEST authorizer gets the whole
@@ -83,7 +82,7 @@ def routes_fingerprint(routes: Sequence[Route], settings: dict[str, Any]) -> pul
     settings): a new deployment is made exactly when this changes."""
 
     def digest(function_names: list[str]) -> str:
-        described = [(r.method, r.path, r.operation, fn) for r, fn in zip(routes, function_names)]
+        described = [(r.method, r.path, r.operation, r.authorized, fn) for r, fn in zip(routes, function_names)]
         text = json.dumps({"routes": described, "settings": settings}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -199,10 +198,12 @@ class ApiGateway(pulumi.ComponentResource):
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=route.method,
-            authorization="CUSTOM",
-            authorizer_id=self.authorizer.id,
+            # The manifest says whether the route is behind the authorizer; the policy packs
+            # refuse a plan with any method that is not.
+            authorization="CUSTOM" if route.authorized else "NONE",
+            authorizer_id=self.authorizer.id if route.authorized else None,
             operation_name=route.operation,
-            request_parameters={f"method.request.path.{p}": True for p in path_parameters(route.path)} or None,
+            request_parameters={f"method.request.path.{p}": True for p in route.parameters} or None,
             opts=child(self),
         )
         integration = aws.apigateway.Integration(

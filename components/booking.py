@@ -17,7 +17,7 @@ from .business import service_parts, transactional_access
 from .context import TenantContext
 from .function import ServiceFunction
 from .messaging import encrypted_topic
-from .routes import Route
+from .routes import Route, service_routes
 from .tables import TableSpec, TenantDataStores, tenant_table
 
 SERVICE = "booking"
@@ -49,13 +49,7 @@ class BookingService(pulumi.ComponentResource):
         access = transactional_access(ctx, stores, "bookings_table", self.table, self.events_topic)
         parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
-        self.routes = [
-            Route("/bookings/quote", "POST", self.function, "booking:quote"),
-            Route("/bookings", "POST", self.function, "booking:create"),
-            Route("/bookings", "GET", self.function, "booking:read"),
-            Route("/bookings/{booking_id}", "GET", self.function, "booking:read"),
-            Route("/bookings/{booking_id}/cancel", "POST", self.function, "booking:cancel"),
-        ]
+        self.routes = service_routes(SERVICE, self.function)
         self.outputs = {
             "bookings_table": self.table.name,
             "booking_events_topic_arn": self.events_topic.arn,

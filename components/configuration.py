@@ -18,7 +18,7 @@ from .config_params import config_parameter, publish_resources
 from .context import TenantContext, child
 from .function import ServiceFunction, ServiceFunctionArgs
 from .iam import Grant, ServiceRole, ServiceRoleArgs
-from .routes import Route
+from .routes import Route, service_routes
 
 SERVICE = "configuration"
 #: Audit writes only: the service records reads, it never reads or changes the trail.
@@ -58,6 +58,6 @@ class ConfigurationService(pulumi.ComponentResource):
             # Functions must not start before the values they fall back from exist.
             opts=child(self, depends_on=list(self.parameters.values())),
         )
-        self.routes = [Route("/config/{path+}", "GET", self.function, "config:read")]
+        self.routes = service_routes(SERVICE, self.function)
         self.outputs = {"config_namespace": ctx.settings.config_namespace(), "config_function": self.function.function.name}
         self.register_outputs(self.outputs)

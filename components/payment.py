@@ -24,7 +24,7 @@ from .context import TenantContext
 from .function import ServiceFunction
 from .iam import Grant
 from .messaging import encrypted_topic
-from .routes import Route
+from .routes import Route, service_routes
 from .tables import TableSpec, TenantDataStores, tenant_table
 
 SERVICE = "payment"
@@ -78,12 +78,7 @@ class PaymentService(pulumi.ComponentResource):
         )
         parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
-        self.routes = [
-            Route("/payments/authorize", "POST", self.function, "payment:authorize"),
-            Route("/payments/{payment_id}/capture", "POST", self.function, "payment:capture"),
-            Route("/payments/{payment_id}/refund", "POST", self.function, "payment:refund"),
-            Route("/payments/{payment_id}", "GET", self.function, "payment:read"),
-        ]
+        self.routes = service_routes(SERVICE, self.function)
         self.outputs = {
             "payments_table": self.table.name,
             "payment_events_topic_arn": self.events_topic.arn,

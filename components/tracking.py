@@ -17,7 +17,7 @@ import pulumi_aws as aws
 from .business import ServiceAccess, audit_writer, item_store, service_parts
 from .context import TenantContext
 from .function import ServiceFunction
-from .routes import Route
+from .routes import Route, service_routes
 from .tables import TableSpec, TenantDataStores, tenant_table
 
 SERVICE = "tracking"
@@ -46,10 +46,6 @@ class TrackingService(pulumi.ComponentResource):
         access = ServiceAccess((item_store(self.table), audit_writer(stores)), {"tracking_table": self.table.name, "audit_table": stores.audit.name})
         parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
-        self.routes = [
-            Route("/tracking/{booking_id}/positions", "POST", self.function, "tracking:write"),
-            Route("/tracking/{booking_id}/latest", "GET", self.function, "tracking:read"),
-            Route("/tracking/{booking_id}/history", "GET", self.function, "tracking:read"),
-        ]
+        self.routes = service_routes(SERVICE, self.function)
         self.outputs = {"tracking_table": self.table.name, "tracking_function": self.function.function.name}
         self.register_outputs(self.outputs)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from components.api import check_routes, cors_origin_template
-from components.routes import Route, arn_path, path_parameters
+from components.function_modules import load_function_module
+from components.routes import Route, arn_path
 from tests.components.conftest import DEV_ACCOUNT, Plan
 
 METHOD = "aws:apigateway/method:Method"
@@ -142,20 +143,23 @@ def test_outputs_name_the_api(acme_dev: Plan) -> None:
     assert acme_dev.outputs["api_execution_arn"] == f"arn:aws:execute-api:ap-south-1:{DEV_ACCOUNT}:{api_id}"
 
 
+ApiRoute = load_function_module("common", "routes").ApiRoute
+
+
 def test_route_paths_map_to_execute_api_arns() -> None:
     assert arn_path("/config/{path+}") == "/config/*"
     assert arn_path("/bookings/{id}/cancel") == "/bookings/*/cancel"
-    assert path_parameters("/bookings/{id}/items/{item+}") == ["id", "item"]
+    assert Route(ApiRoute("GET", "/bookings/{id}/items/{item+}", "booking:read", "get"), None).parameters == ("id", "item")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path, method", [("config", "GET"), ("/config/", "GET"), ("/a//b", "GET"), ("/config", "get"), ("/config", "OPTIONS")])
 def test_malformed_routes_are_refused(path: str, method: str) -> None:
     with pytest.raises(ValueError, match="route"):
-        Route(path, method, None, "config:read")  # type: ignore[arg-type]
+        ApiRoute(method, path, "config:read", "read")
 
 
 def test_two_services_cannot_claim_one_route() -> None:
-    routes = [Route("/x", "GET", None, "a:read"), Route("/x", "GET", None, "b:read")]  # type: ignore[arg-type]
+    routes = [Route(ApiRoute("GET", "/x", "a:read", "read"), None), Route(ApiRoute("GET", "/x", "b:read", "read"), None)]  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="claimed twice"):
         check_routes(routes)
 

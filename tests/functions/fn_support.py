@@ -1,69 +1,70 @@
-"""Test support for the functions: tenant config from defaults.yaml, moto provisioning, events.
+"""Test support for the functions: tenant config, moto provisioning, events.
 
-Config for a tenant is built the way the infrastructure builds it: ``defaults.yaml``
-``tenant_config``, then ``environments.<env>.tenant_config``, then the tenant's registry file
-(``tenants/<id>.yaml`` ``config`` and its per-environment layer), with the tenant's compliance
-retention. It is then written to moto's SSM as one parameter per named entry (SecureString where
-``platform.sensitive_config`` says), next to the tables, topic and ``integration/resources``
-entries the functions read, and as the ``fallback.json`` the functions fall back to.
+Config is built by the production code, never re-implemented here: the merged tree by
+``platformctl.settings`` (``merged_config``), the SSM parameters by ``TenantSettings.parameters``
+and ``components.config_params`` (the published ``integration/resources`` entries), and
+``fallback.json`` by ``TenantSettings.fallback_document``. A test tenant is a registered one
+(``tenants/<id>.yaml``: its identity and compliance) with the platform defaults' config, unless
+the test asks for its registry config too; tests then change the tree as they need.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import fnmatch
+import dataclasses
 import importlib
 import importlib.util
 import json
 import os
 import sys
 import uuid
-from types import ModuleType
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterator, Mapping
 
 import boto3
 import yaml
 
-from platformctl.settings import deep_merge
+from components.config_params import published_resources_path, published_resources_value
+from platformctl.defaults import load_defaults
+from platformctl.registry.loader import load_tenant, tenant_file
+from platformctl.registry.model import ConfigTree
+from platformctl.settings import TenantSettings, tenant_settings
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO / "functions"
-GLOBAL_SECTIONS = ("security", "compliance", "operational")
-SERVICE_SECTIONS = ("business", "technical", "integration")
 TABLE_KINDS = ("bookings", "tracking", "payments", "audit")
 TABLE_TTL = "expires_at"
 IDEMPOTENCY_TABLE_TTL = "expiration"
 
 
-def load_yaml(path: Path) -> Any:
+def load_yaml(path: Path) -> Any:  # noqa: ANN401
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+#: ``defaults.yaml`` as written, for tests that check a default value itself.
 DEFAULTS = load_yaml(REPO / "defaults.yaml")
 
 
-def tenant_config(tenant: str, environment: str, registry_file: str | None = None) -> dict[str, Any]:
-    """The merged config tree of ``tenant`` in ``environment``.
-
-    ``registry_file`` names a ``tenants/<id>.yaml`` whose config to layer on (``None``: defaults only).
-    """
-    tree = deep_merge(DEFAULTS["tenant_config"], DEFAULTS["environments"][environment].get("tenant_config") or {})
-    if registry_file is not None:
-        registry = load_yaml(REPO / "tenants" / f"{registry_file}.yaml")
-        config = dict(registry.get("config") or {})
-        env_layers = config.pop("environments", {}) or {}
-        tree = deep_merge(tree, config)
-        tree = deep_merge(tree, env_layers.get(environment) or {})
-        tree["global"]["compliance"]["data_retention"] = {"days": registry["compliance"]["data_retention_days"]}
-    for section in GLOBAL_SECTIONS:
-        tree["global"].setdefault(section, {})
-    return tree
+@lru_cache(maxsize=None)
+def registered_settings(tenant_id: str, environment: str, registry_config: bool = False) -> TenantSettings:
+    """The production settings of registered tenant ``tenant_id`` in ``environment``: over the
+    platform defaults, with its registry file's ``config`` only when ``registry_config``."""
+    tenant = load_tenant(tenant_file(tenant_id))
+    if not registry_config:
+        tenant = tenant.model_copy(update={"config": ConfigTree()})
+    return tenant_settings(tenant, environment, load_defaults())
 
 
-def set_in(tree: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+def tenant_config(tenant: str, environment: str, registry_config: bool = False) -> dict[str, Any]:
+    """The merged config tree of ``tenant`` in ``environment`` (a copy the test may change)."""
+    return copy.deepcopy(registered_settings(tenant, environment, registry_config).config)
+
+
+def set_in(tree: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:  # noqa: ANN401
     """``tree`` with the entry at ``a.b.c`` replaced by ``value`` (a changed copy)."""
     changed = copy.deepcopy(tree)
     node = changed
@@ -86,27 +87,16 @@ class Tenant:
 
     @property
     def prefix(self) -> str:
-        return f"{self.tenant_id}-{self.environment}"
+        return self.settings.prefix
 
-    def service_config(self, service: str) -> dict[str, Any]:
-        sections = copy.deepcopy(self.config["services"].get(service) or {})
-        for section in SERVICE_SECTIONS:
-            sections.setdefault(section, {})
-        if service in self.resources:
-            sections["integration"]["resources"] = dict(self.resources[service])
-        return sections
+    @property
+    def settings(self) -> TenantSettings:
+        """The production settings of this tenant, holding the test's current config tree."""
+        return dataclasses.replace(registered_settings(self.tenant_id, self.environment), config=self.config)
 
     def fallback_document(self, service: str) -> dict[str, Any]:
         """What the infrastructure packages as ``fallback.json`` for ``service``."""
-        return {
-            "service": service,
-            "environment": self.environment,
-            "tenant_id": self.tenant_id,
-            "version": "fallback",
-            "global": copy.deepcopy(self.config["global"]),
-            "service_config": self.service_config(service),
-            "observability": self.service_config("observability"),
-        }
+        return self.settings.fallback_document(service, self.resources.get(service))
 
     def write_fallback(self, code_root: Path, service: str) -> Path:
         code_root.mkdir(parents=True, exist_ok=True)
@@ -115,22 +105,13 @@ class Tenant:
         return path
 
     def parameters(self) -> Iterator[tuple[str, str, bool]]:
-        """(name, JSON value, secure) for every parameter of the tenant's namespace."""
-        patterns = DEFAULTS["platform"]["sensitive_config"]
-        for section in GLOBAL_SECTIONS:
-            for name, value in sorted(self.config["global"][section].items()):
-                rel = f"global/{section}/{name}"
-                yield self._param(rel, value, patterns)
-        for service in sorted(set(self.config["services"]) | set(self.resources)):
-            sections = self.service_config(service)
-            for section in SERVICE_SECTIONS:
-                for name, value in sorted(sections[section].items()):
-                    rel = f"services/{service}/{self.environment}/{section}/{name}"
-                    yield self._param(rel, value, patterns)
-
-    def _param(self, rel: str, value: Any, patterns: list[str]) -> tuple[str, str, bool]:
-        secure = any(fnmatch.fnmatchcase(rel, p) for p in patterns)
-        return f"/{self.tenant_id}/{rel}", json.dumps(value, sort_keys=True, separators=(",", ":")), secure
+        """(name, value, secure) for every parameter of the tenant's namespace, as the
+        infrastructure writes it: the registry hierarchy, then each service's published resources."""
+        settings = self.settings
+        for param in settings.parameters():
+            yield param.path, param.value, param.secure
+        for service, resources in sorted(self.resources.items()):
+            yield published_resources_path(settings, service), published_resources_value(resources), False
 
 
 def provision(tenant_id: str, environment: str, config: dict[str, Any], region: str) -> Tenant:

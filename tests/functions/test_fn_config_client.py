@@ -221,5 +221,6 @@ def test_tenant_defaults_to_the_config_service_url(acme: Tenant, code_root: Path
 
 
 def _service_values(tenant: Tenant) -> dict[str, Any]:
-    sections = tenant.service_config("booking")
+    # The service's tree as the function meets it: merged config plus its published resources.
+    sections = tenant.fallback_document("booking")["service_config"]
     return {name: values for name, values in sections.items() if values}
