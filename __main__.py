@@ -12,11 +12,11 @@ import pulumi
 from components.retention import retain_on_delete
 from components.shared import SharedPlatform
 from components.tenant import TenantPlatform
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.package import program_artifacts
-from platformctl.registry import tenant_file
-from platformctl.settings import tenant_settings
-from platformctl.stacks import resolve_stack
+from ubertruck.registry import tenant_file
+from ubertruck.settings import tenant_settings
+from ubertruck.stacks import resolve_stack
 
 defaults = load_defaults()
 config = pulumi.Config(defaults.platform.project)

@@ -34,9 +34,9 @@ from platformctl.apply.operations import Operation, OutputSink, StackOutcome  # 
 from platformctl.apply.options import RolloutOptions, options_from_defaults  # noqa: E402
 from platformctl.apply.rollout import plan_rollout, run_rollout  # noqa: E402
 from platformctl.apply.scheduler import Scheduler  # noqa: E402
-from platformctl.defaults import load_defaults  # noqa: E402
-from platformctl.registry.model import Tenant  # noqa: E402
-from platformctl.stacks import StackRef, all_stacks  # noqa: E402
+from ubertruck.defaults import load_defaults  # noqa: E402
+from ubertruck.registry.model import Tenant  # noqa: E402
+from ubertruck.stacks import StackRef, all_stacks  # noqa: E402
 
 SECTION = "## Apply scheduling"
 STACKS = 1_000

@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
-from platformctl.defaults import load_defaults  # noqa: E402
+from ubertruck.defaults import load_defaults  # noqa: E402
 from platformctl.package import PackageOptions, build_artifacts  # noqa: E402
 from platformctl.package.wheelhouse import ensure_wheels  # noqa: E402
 
@@ -43,7 +43,7 @@ CHANGED_FILE = Path("booking") / "service.py"
 PROCESS_BUILD = """
 import dataclasses, sys
 from pathlib import Path
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.package import PackageOptions, build_artifacts
 options = PackageOptions.from_defaults(load_defaults(), output_dir=Path(sys.argv[1]))
 build_artifacts(dataclasses.replace(options, functions_dir=Path(sys.argv[2])))

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.schemas import common_schema
+from ubertruck.contracts import common_schema
 
 from .context import TenantContext, child
 from .function import ServiceFunction

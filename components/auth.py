@@ -21,7 +21,7 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.schemas import auth_schema
+from ubertruck.contracts import auth_schema
 
 from .config_params import publish_resources
 from .context import TenantContext, child

@@ -13,7 +13,7 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.settings import ConfigParameter, TenantSettings
+from ubertruck.settings import ConfigParameter, TenantSettings
 
 from .context import TenantContext, child
 

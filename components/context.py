@@ -8,10 +8,10 @@ from typing import Any, Mapping, TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.errors import UserError
-from platformctl.package.manifest import LambdaArtifacts
-from platformctl.schemas import ServiceContract
-from platformctl.settings import TenantSettings
+from ubertruck.errors import UserError
+from ubertruck.artifacts import LambdaArtifacts
+from ubertruck.contracts import ServiceContract
+from ubertruck.settings import TenantSettings
 
 ModelT = TypeVar("ModelT")
 

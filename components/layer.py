@@ -5,8 +5,8 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.package.manifest import LambdaArtifacts, program_path
-from platformctl.settings import TenantSettings
+from ubertruck.artifacts import LambdaArtifacts, program_path
+from ubertruck.settings import TenantSettings
 
 from .context import child
 

@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.schemas import common_schema
+from ubertruck.contracts import common_schema
 
 from .context import TenantContext, child
 from .iam import Grant

@@ -30,9 +30,9 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.defaults import PlatformDefaults
-from platformctl.schemas import common_schema
-from platformctl.settings import default_service_config
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.contracts import common_schema
+from ubertruck.settings import default_service_config
 
 from .context import TenantContext, child, pinned_provider
 from .tenant_key import KEY_USE_ACTIONS, account_administers, account_root, log_groups_use_key

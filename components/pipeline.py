@@ -37,8 +37,8 @@ import pulumi
 import pulumi_aws as aws
 import yaml
 
-from platformctl.registry import load_registry
-from platformctl.stacks import all_stacks
+from ubertruck.registry import load_registry
+from ubertruck.stacks import all_stacks
 
 from .context import child, require_account
 from .iam import Grant

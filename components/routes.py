@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .function import ServiceFunction
-from .function_modules import load_function_module
+from ubertruck.contracts import load_function_module
 
 if TYPE_CHECKING:
     # The same classes the loader returns, named for type checkers (they see ``functions/`` as a

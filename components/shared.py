@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pulumi
 
-from platformctl.defaults import PlatformDefaults
-from platformctl.registry.loader import REGISTRY_DIR
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.registry.loader import REGISTRY_DIR
 
 from .context import pinned_provider
 from .observability import PlatformContext, PlatformObservability, PlatformObservabilityArgs

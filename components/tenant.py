@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pulumi
 
-from platformctl.package.manifest import LambdaArtifacts, default_root, read_manifest
-from platformctl.settings import TenantSettings
+from ubertruck.artifacts import LambdaArtifacts, default_root, read_manifest
+from ubertruck.settings import TenantSettings
 
 from .api import ApiGateway, ApiGatewayArgs
 from .auth import AuthService, AuthServiceArgs

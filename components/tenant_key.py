@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from platformctl.settings import TenantSettings
+from ubertruck.settings import TenantSettings
 
 from .context import child
 

@@ -1,6 +1,5 @@
-"""Operator package for the UberTruck platform: registry, stack model, offline engine and CLI."""
+"""Operator package for the UberTruck platform: offline engine, apply, provisioning API and CLI.
 
-from pathlib import Path
-
-#: The project root: where Pulumi.yaml, defaults.yaml and tenants/ live.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+The registry, defaults, settings and stack model it works on live in the domain core,
+``ubertruck``.
+"""

@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from .errors import EXIT_BAD_INPUT, UserError
+from ubertruck.errors import EXIT_BAD_INPUT, UserError
 
 app = typer.Typer(
     name="platformctl",

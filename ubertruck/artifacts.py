@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults
-from ..errors import UserError
+from . import PROJECT_ROOT
+from .defaults import PlatformDefaults
+from .errors import UserError
 
 MANIFEST_FILE = "manifest.json"
 

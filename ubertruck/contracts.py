@@ -1,28 +1,38 @@
-"""The services' config schemas, imported from ``functions/`` in one place.
+"""The functions' pure contract modules (config schemas, route manifests), loaded from outside Lambda.
 
-The schemas are the contract of the config tree (``functions/common/config_schema.py`` says
-how). They live with the functions, which run with ``functions/`` on ``sys.path`` and import
-them as ``common.config_schema`` and ``<service>.config_schema``. The platform imports the very
-same files, whatever ``sys.path`` holds (a plan worker, the real engine's language host, a
-test), without putting ``functions/`` on it (``functions/secrets`` would then shadow the
-standard library's ``secrets``):
+A service's contracts live next to its code, ``functions/<service>/<module>.py``, and import the
+shared library the way Lambda does (``from common.config_schema import ...``). The functions run
+with ``functions/`` on ``sys.path``. The platform (the core's settings, the components, a plan
+worker, the real engine's language host, a test) imports the very same files through this one
+loader, whatever ``sys.path`` holds, and without putting ``functions/`` on it
+(``functions/secrets`` would then shadow the standard library's ``secrets``):
 
-- ``common`` is registered under that name, so the schemas' ``from common.config_schema
-  import ...`` resolves; a ``common`` already imported from ``functions/common`` (the function
-  tests put ``functions/`` on ``sys.path``) is reused, any other ``common`` is an error;
-- the service packages are imported as ``functions.<service>`` (a namespace package over
-  ``functions/``), so ``secrets`` never shadows anything and relative imports work.
+- ``common`` is registered under its own name from ``functions/common``, so the contracts'
+  absolute imports resolve; a ``common`` already imported from ``functions/common`` (the function
+  tests put ``functions/`` on ``sys.path``) is reused, with the very same classes; any other
+  ``common`` is an error;
+- a service package is loaded as ``functions.<service>`` (a namespace package over
+  ``functions/``), not under its own name, so ``secrets`` never shadows anything and relative
+  imports work;
+- ``functions/`` is never added to ``sys.path``: nothing else of the functions becomes importable.
 
-Every other module imports the schemas from here (``from platformctl.schemas import
-auth_schema``), never from ``functions`` directly: this module registers the packages first.
+Only stdlib-and-pydantic modules belong here: a module that imports the functions' AWS stack
+(boto3, Powertools) would drag it into the Pulumi program. Every other module imports the schemas
+from here (``from ubertruck.contracts import auth_schema``), never from ``functions`` directly:
+this module registers the packages first.
 
->>> from platformctl.schemas import schema_for
+>>> from ubertruck.contracts import schema_for
 >>> schema_for("booking").__name__
 'BookingConfig'
+>>> load_function_module("booking", "routes").ROUTES.service
+'booking'
+>>> "booking" in service_packages_with("routes")
+True
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 import types
@@ -35,10 +45,11 @@ from pydantic import BaseModel, create_model
 from . import PROJECT_ROOT
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
-#: The shared function library, and the package name the schemas import it by.
+#: The shared function library (the functions' layer), and the package name contracts import it by.
 COMMON_PACKAGE = "common"
 #: The namespace package the service packages are imported under.
 FUNCTIONS_PACKAGE = "functions"
+_INIT = "__init__.py"
 #: The module of a service package that holds its schema, as ``SCHEMA``.
 SCHEMA_MODULE = "config_schema"
 #: The ``integration`` entry the infrastructure publishes itself (``components/config_params``):
@@ -47,11 +58,11 @@ PUBLISHED_ENTRY = "resources"
 
 
 class SchemaImportError(ImportError):
-    """The schemas cannot be imported from ``functions/`` (a clashing ``common``, a missing file)."""
+    """A contract cannot be imported from ``functions/`` (a clashing ``common``, a missing file)."""
 
 
 def _same_folder(module: types.ModuleType, folder: Path) -> bool:
-    paths = [Path(p).resolve() for p in getattr(module, "__path__", [])]
+    paths = [Path(p).resolve() for p in getattr(module, "__path__", None) or []]
     return folder.resolve() in paths
 
 
@@ -62,7 +73,7 @@ def _register_common() -> None:
         if not _same_folder(existing, folder):
             raise SchemaImportError(f"a module named {COMMON_PACKAGE!r} from {getattr(existing, '__file__', '?')} is already imported; the config schemas need {folder}")
         return
-    spec = importlib.util.spec_from_file_location(COMMON_PACKAGE, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    spec = importlib.util.spec_from_file_location(COMMON_PACKAGE, folder / _INIT, submodule_search_locations=[str(folder)])
     if spec is None or spec.loader is None:
         raise SchemaImportError(f"cannot import the function library from {folder}")
     module = importlib.util.module_from_spec(spec)
@@ -80,7 +91,7 @@ def _register_functions() -> None:
         if not _same_folder(existing, FUNCTIONS_DIR):
             raise SchemaImportError(f"a module named {FUNCTIONS_PACKAGE!r} from {getattr(existing, '__file__', '?')} is already imported; the config schemas need {FUNCTIONS_DIR}")
         return
-    package = types.ModuleType(FUNCTIONS_PACKAGE, "The platform's function packages (see platformctl.schemas).")
+    package = types.ModuleType(FUNCTIONS_PACKAGE, "The platform's function packages (see ubertruck.contracts).")
     package.__path__ = [str(FUNCTIONS_DIR)]
     sys.modules[FUNCTIONS_PACKAGE] = package
 
@@ -91,6 +102,27 @@ def _install() -> None:
 
 
 _install()
+
+
+def load_function_module(package: str, module: str) -> types.ModuleType:
+    """``functions/<package>/<module>.py``, imported once per process.
+
+    ``package`` is a service (``booking``) or ``common``. A missing module raises
+    ``ModuleNotFoundError`` naming it.
+    """
+    _install()
+    if package == COMMON_PACKAGE:
+        return importlib.import_module(f"{COMMON_PACKAGE}.{module}")
+    if not (FUNCTIONS_DIR / package / _INIT).is_file():
+        raise ModuleNotFoundError(f"no service package functions/{package}", name=package)
+    return importlib.import_module(f"{FUNCTIONS_PACKAGE}.{package}.{module}")
+
+
+def service_packages_with(module: str) -> list[str]:
+    """The services (not ``common``) that have a ``<module>.py``, sorted: ``["booking", ...]``."""
+    return sorted(
+        p.name for p in FUNCTIONS_DIR.iterdir() if p.name != COMMON_PACKAGE and (p / _INIT).is_file() and (p / f"{module}.py").is_file()
+    )
 
 # The schema modules, imported once the two packages above are registered. Static imports, so
 # type checkers and readers see exactly which classes the platform uses.
@@ -125,7 +157,7 @@ def schema_for(service: str) -> type[common_schema.ServiceContract]:
     except KeyError:
         raise SchemaImportError(
             f"service {service!r} has no config schema: expected functions/{service}/{SCHEMA_MODULE}.py (imported in "
-            "platformctl/schemas.py) or an entry of INFRASTRUCTURE_SCHEMAS"
+            "ubertruck/contracts.py) or an entry of INFRASTRUCTURE_SCHEMAS"
         ) from None
 
 
@@ -160,11 +192,13 @@ __all__ = [
     "booking_schema",
     "common_schema",
     "configuration_schema",
+    "load_function_module",
     "notification_schema",
     "payment_schema",
     "registry_schema_for",
     "schema_for",
     "secrets_schema",
+    "service_packages_with",
     "tracking_schema",
     "typed",
 ]

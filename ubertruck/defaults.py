@@ -3,7 +3,7 @@
 Every value with no other home lives in that one file; this module only gives it a type so a
 typo there fails loudly at load time instead of deep inside a component.
 
->>> from platformctl.defaults import load_defaults
+>>> from ubertruck.defaults import load_defaults
 >>> "dev" in load_defaults().platform.environments
 True
 """

@@ -7,11 +7,11 @@ Merge order (later wins; mappings merge key by key, lists and scalars replace):
 3. the tenant's ``config``
 4. the tenant's ``config.environments.<env>``
 
-The merged tree is checked against the services' config schemas (``platformctl.schemas``):
+The merged tree is checked against the services' config schemas (``ubertruck.contracts``):
 ``config_problems`` lists what is wrong with a tree, and ``TenantSettings.service_config`` /
 ``global_config`` hand components the validated, typed models.
 
->>> from platformctl.settings import tenant_settings           # doctest: +SKIP
+>>> from ubertruck.settings import tenant_settings           # doctest: +SKIP
 >>> s = tenant_settings(tenant, "prod")                         # doctest: +SKIP
 >>> s.service_config("booking", booking_schema.BookingConfig).business.pricing_models.currency  # doctest: +SKIP
 'INR'
@@ -31,7 +31,7 @@ from pydantic import BaseModel, ValidationError
 from .defaults import EnvironmentSettings, PlatformDefaults, TierSettings, load_defaults
 from .errors import UserError, UserErrors
 from .registry.model import ConfigOverrides, Tenant
-from .schemas import FUNCTIONS_DIR, PUBLISHED_ENTRY, SCHEMA_MODULE, GlobalConfig, ServiceContract, common_schema, registry_schema_for, schema_for
+from .contracts import FUNCTIONS_DIR, PUBLISHED_ENTRY, SCHEMA_MODULE, GlobalConfig, ServiceContract, common_schema, registry_schema_for, schema_for
 
 GLOBAL_SECTIONS = ("security", "compliance", "operational")
 SERVICE_SECTIONS = ("business", "technical", "integration")

@@ -74,6 +74,6 @@ class AuthConfig(ServiceContract):
     integration: AuthIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "auth"
 SCHEMA = AuthConfig

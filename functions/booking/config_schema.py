@@ -93,6 +93,6 @@ class BookingConfig(ServiceContract):
     integration: BookingIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "booking"
 SCHEMA = BookingConfig

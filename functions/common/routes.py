@@ -8,7 +8,7 @@ cannot drift apart:
 - the tests compare both against it.
 
 This module imports only the standard library: the infrastructure loads it without the functions'
-AWS dependencies (``components.function_modules``).
+AWS dependencies (``ubertruck.contracts``).
 
 >>> BOOKING = RouteManifest("booking", (ApiRoute("GET", "/bookings/{booking_id}", "booking:read", "get"),))
 >>> BOOKING.routes[0].parameters

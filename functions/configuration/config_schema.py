@@ -25,6 +25,6 @@ class ConfigurationConfig(ServiceContract):
     integration: ConfigurationIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "configuration"
 SCHEMA = ConfigurationConfig

@@ -78,6 +78,6 @@ class NotificationConfig(ServiceContract):
     integration: NotificationIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "notification"
 SCHEMA = NotificationConfig

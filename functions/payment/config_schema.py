@@ -64,6 +64,6 @@ class PaymentConfig(ServiceContract):
     integration: PaymentIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "payment"
 SCHEMA = PaymentConfig

@@ -79,6 +79,6 @@ class SecretsConfig(ServiceContract):
     integration: SecretsIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "secrets"
 SCHEMA = SecretsConfig

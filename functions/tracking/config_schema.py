@@ -46,6 +46,6 @@ class TrackingConfig(ServiceContract):
     integration: TrackingIntegration  # type: ignore[assignment]
 
 
-#: The service this schema is the contract of, and the contract itself (platformctl/schemas.py reads both).
+#: The service this schema is the contract of, and the contract itself (ubertruck/contracts.py reads both).
 SCHEMA_SERVICE = "tracking"
 SCHEMA = TrackingConfig

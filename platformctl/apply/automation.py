@@ -17,9 +17,9 @@ import threading
 import time
 from pathlib import Path
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults
-from ..stacks import StackRef
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.stacks import StackRef
 from .operations import Failure, Operation, OutputSink, StackOutcome
 from .stack_run import outcome_from_json
 from .target import EngineTarget

@@ -21,11 +21,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from ..atomic import write_text_atomic
-from ..defaults import PlatformDefaults
-from ..registry.loader import tenant_file
-from ..registry.model import Tenant
-from ..stacks import StackRef, tenant_stack_name
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.registry.loader import tenant_file
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef, tenant_stack_name
 from .audit import AuditLog
 from .automation import AutomationStackOperations, PackConfig
 from .operations import StackOutcome

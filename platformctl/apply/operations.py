@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Literal, Protocol
 
-from ..stacks import StackRef
+from ubertruck.stacks import StackRef
 
 Operation = Literal["preview", "up", "destroy", "refresh"]
 OPERATIONS: tuple[Operation, ...] = ("preview", "up", "destroy", "refresh")

@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults, RolloutSection, load_defaults
-from ..errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import PlatformDefaults, RolloutSection, load_defaults
+from ubertruck.errors import UserError
 from .operations import Operation
 
 #: Marks a failure threshold given as a percentage on the command line ("10%").

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from ..atomic import write_text_atomic
-from ..defaults import PlatformDefaults
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import PlatformDefaults
 from ..engine import report
 from ..engine.plan import PlannedStack, Planner, PlanSettings
-from ..errors import UserError
-from ..registry.model import Tenant
-from ..stacks import StackRef, all_stacks, parse_stack_name
+from ubertruck.errors import UserError
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef, all_stacks, parse_stack_name
 from .automation import PackConfig
 
 #: The executable in each pack folder that the engine starts as a binary analyzer (policies/start-pack).

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from ..stacks import StackRef
+from ubertruck.stacks import StackRef
 from .operations import Failure
 
 if TYPE_CHECKING:  # the report imports nothing from here; only type names are needed

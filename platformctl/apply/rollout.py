@@ -1,6 +1,6 @@
 """The entry points the CLI calls for ``platformctl preview|up|destroy|refresh --all``.
 
-Usage (``stacks`` from ``platformctl.stacks.all_stacks``, ``tenants`` the loaded registry)::
+Usage (``stacks`` from ``ubertruck.stacks.all_stacks``, ``tenants`` the loaded registry)::
 
     options = options_from_defaults(operation, concurrency=concurrency, failure_threshold=failure_threshold, log_dir=log_dir)
     if dry_run:
@@ -20,9 +20,9 @@ from typing import ContextManager, Mapping, Sequence
 
 from rich.console import Console
 
-from ..atomic import write_text_atomic
-from ..registry.model import Tenant
-from ..stacks import StackRef
+from ubertruck.atomic import write_text_atomic
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef
 from .operations import Operation, StackOperations
 from .options import RolloutOptions, options_from_defaults
 from .progress import LiveProgress, PlainProgress, RolloutObserver
@@ -47,7 +47,7 @@ class RolloutPlan:
 
 
 def plan_rollout(operation: Operation, stacks: Sequence[StackRef], tenants: Mapping[str, Tenant], options: RolloutOptions) -> RolloutPlan:
-    """The waves ``operation`` would run over ``stacks`` (``platformctl.stacks.all_stacks``)."""
+    """The waves ``operation`` would run over ``stacks`` (``ubertruck.stacks.all_stacks``)."""
     waves = plan_waves(
         operation, stacks, tenants, options.tier_order, options.environment_order, options.concurrency, options.failure_threshold
     )

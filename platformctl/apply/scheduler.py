@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from ..stacks import StackRef
+from ubertruck.stacks import StackRef
 from .operations import Failure, Operation, StackOperations, StackOutcome
 from .options import RolloutOptions
 from .progress import NullObserver, RolloutObserver

@@ -28,10 +28,10 @@ from typing import Any, Callable
 
 import yaml
 
-from .. import PROJECT_ROOT
-from ..atomic import write_text_atomic
-from ..defaults import PlatformDefaults, load_defaults
-from ..stacks import StackRef, parse_stack_name
+from ubertruck import PROJECT_ROOT
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import PlatformDefaults, load_defaults
+from ubertruck.stacks import StackRef, parse_stack_name
 from .operations import Failure, Operation, StackOutcome
 from .target import EngineTarget
 

@@ -21,10 +21,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import PROJECT_ROOT
-from ..atomic import write_text_atomic
-from ..defaults import PlatformDefaults
-from ..errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.errors import UserError
 
 #: Pulumi's variable naming a file that holds the passphrase (the passphrase variable plus ``_FILE``).
 PASSPHRASE_FILE_VAR = "PULUMI_CONFIG_PASSPHRASE_FILE"

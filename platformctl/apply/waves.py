@@ -11,7 +11,7 @@ environment:
 ``destroy`` keeps the canaries and the tier order but runs the shared stack after the
 environment's tenants, since they depend on it. Empty waves are left out.
 
->>> from platformctl.stacks import StackRef
+>>> from ubertruck.stacks import StackRef
 >>> plan = plan_waves("up", [StackRef("dev", "dev")], {}, ("basic",), ("dev",), concurrency=4, threshold=None)
 >>> [(w.label, [s.name for s in w.stacks]) for w in plan]
 [('dev shared', ['dev'])]
@@ -23,9 +23,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Literal, Mapping, Sequence
 
-from ..errors import UserError
-from ..registry.model import Tenant
-from ..stacks import StackRef
+from ubertruck.errors import UserError
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef
 from .operations import Operation
 from .options import FailureThreshold
 

@@ -21,12 +21,12 @@ from typing import Callable, List, Optional
 import typer
 from rich.console import Console
 
-from ..defaults import PlatformDefaults, load_defaults
-from ..errors import EXIT_VIOLATIONS, UserError
-from ..registry import load_registry
-from ..registry.loader import REGISTRY_DIR
-from ..registry.model import Tenant
-from ..stacks import StackRef
+from ubertruck.defaults import PlatformDefaults, load_defaults
+from ubertruck.errors import EXIT_VIOLATIONS, UserError
+from ubertruck.registry import load_registry
+from ubertruck.registry.loader import REGISTRY_DIR
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef
 from ..apply.automation import AutomationStackOperations
 from ..apply.operations import Operation
 from ..apply.options import RolloutOptions, options_from_defaults, run_folder

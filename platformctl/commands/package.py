@@ -18,7 +18,7 @@ from typing import Optional
 
 import typer
 
-from ..defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from ..package import PackageOptions, build_artifacts
 
 

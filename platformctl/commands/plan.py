@@ -11,15 +11,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..atomic import write_text_atomic
-from ..defaults import load_defaults
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import load_defaults
 from ..engine import report
 from ..engine.cache import CACHE_DIR
 from ..engine.plan import Planner, PlanSettings
-from ..errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, UserError
-from ..registry import load_registry
-from ..registry.loader import REGISTRY_DIR
-from ..stacks import StackRef, all_stacks
+from ubertruck.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, UserError
+from ubertruck.registry import load_registry
+from ubertruck.registry.loader import REGISTRY_DIR
+from ubertruck.stacks import StackRef, all_stacks
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

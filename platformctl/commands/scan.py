@@ -17,8 +17,8 @@ from typing import List, Optional
 
 import typer
 
-from ..atomic import write_text_atomic
-from ..errors import EXIT_VIOLATIONS
+from ubertruck.atomic import write_text_atomic
+from ubertruck.errors import EXIT_VIOLATIONS
 from ..scan.engine import scan as run_scan
 from ..scan.formats import FORMATS, check_format, render
 

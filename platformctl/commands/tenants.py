@@ -10,14 +10,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..atomic import write_text_atomic
-from ..defaults import load_defaults
-from ..errors import EXIT_BAD_INPUT, UserError
-from ..registry import load_registry, tenant_file
-from ..registry.loader import REGISTRY_DIR, parse_tenant
-from ..registry.model import tenant_id_problem
-from ..registry.starter import starter_document
-from ..safe_yaml import load_text
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import EXIT_BAD_INPUT, UserError
+from ubertruck.registry import load_registry, tenant_file
+from ubertruck.registry.loader import REGISTRY_DIR, parse_tenant
+from ubertruck.registry.model import tenant_id_problem
+from ubertruck.registry.starter import starter_document
+from ubertruck.safe_yaml import load_text
 
 app = typer.Typer(help="Validate, list and create tenant registry files.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)

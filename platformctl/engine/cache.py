@@ -1,7 +1,7 @@
 """Per-stack plan cache, keyed on the content of everything that can change a stack's plan.
 
-A stack's key hashes the program's sources (components, the program, the operator package, the
-functions and the policy packs), ``defaults.yaml``, ``Pulumi.yaml`` and the stack's own file,
+A stack's key hashes the program's sources (the domain core, components, the program, the
+operator package, the functions and the policy packs), ``defaults.yaml``, ``Pulumi.yaml`` and the stack's own file,
 its registry file, the shared outputs it reads, and the installed SDK versions. Re-planning a
 1,000-tenant registry after one file changed re-runs just that tenant's stacks.
 """
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import PROJECT_ROOT
-from ..atomic import write_text_atomic
+from ubertruck import PROJECT_ROOT
+from ubertruck.atomic import write_text_atomic
 
 CACHE_DIR = PROJECT_ROOT / ".plan-cache"
 #: Folders and files whose content is the program; a change to any of them invalidates every entry.
-SOURCE_ROOTS = ("__main__.py", "components", "platformctl", "functions", "policies", "defaults.yaml", "Pulumi.yaml")
+SOURCE_ROOTS = ("__main__.py", "ubertruck", "components", "platformctl", "functions", "policies", "defaults.yaml", "Pulumi.yaml")
 _PACKAGES = ("pulumi", "pulumi_aws", "pulumi_policy")
 
 

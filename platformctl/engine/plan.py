@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults
-from ..registry.loader import REGISTRY_DIR, load_registry, tenant_file
-from ..registry.model import Tenant
-from ..stacks import StackRef
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.registry.loader import REGISTRY_DIR, load_registry, tenant_file
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef
 from .cache import PlanCache, sources_digest, stack_key
 from .runner import ProgramError, StackRun, run_stack, stack_config
 

@@ -20,10 +20,10 @@ from pulumi.runtime.config import set_all_config
 
 from policies.sdk_compat import configure_mock_runtime, run_in_root_stack
 
-from .. import PROJECT_ROOT
-from ..defaults import load_defaults
-from ..errors import UserError
-from ..safe_yaml import load_file
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError
+from ubertruck.safe_yaml import load_file
 from . import heap
 from .capture import CapturedResource
 from .monitor import CaptureMonitor, OutputsOnlyMonitor, PlanMocks

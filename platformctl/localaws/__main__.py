@@ -15,7 +15,7 @@ from concurrent import futures
 import grpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ..errors import UserError
+from ubertruck.errors import UserError
 from .behaviours import BehaviourRegistry
 from .server import LocalAwsProvider
 from .settings import default_account, localaws_defaults, provider_version

@@ -28,7 +28,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..atomic import write_text_atomic
+from ubertruck.atomic import write_text_atomic
 from .settings import localaws_defaults
 
 ANY_OPERATION = "*"

@@ -20,8 +20,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from .. import PROJECT_ROOT
-from ..errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.errors import UserError
 from .settings import PULUMI_HOME_ENV_VAR, localaws_defaults, provider_version
 
 PLUGIN_KIND = "resource"

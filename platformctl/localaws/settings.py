@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..defaults import LocalAwsSection, load_defaults
-from ..errors import UserError
+from ubertruck.defaults import LocalAwsSection, load_defaults
+from ubertruck.errors import UserError
 
 #: Pulumi's own variable for its home folder; the engine passes it on to the plugins it starts.
 PULUMI_HOME_ENV_VAR = "PULUMI_HOME"

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text_atomic
-from ..errors import UserError
+from ubertruck.atomic import write_text_atomic
+from ubertruck.errors import UserError
 from .settings import store_dir
 
 #: Sub-folder of the store holding the resource records (the store root also holds faults.json).

@@ -7,7 +7,9 @@
 
 The program gets them through ``program_artifacts`` (called by ``__main__.py``), which builds
 what is missing or stale and returns the typed ``LambdaArtifacts`` that ``TenantPlatform`` hands
-to its components. Building is content-addressed, so with nothing changed it only checks.
+to its components. Building is content-addressed, so with nothing changed it only checks. The
+typed model itself (``LambdaArtifacts``, ``read_manifest``) is the domain core's,
+``ubertruck/artifacts.py``: the components import it from there, never from this package.
 
 >>> from platformctl.package import program_artifacts       # doctest: +SKIP
 >>> program_artifacts(load_defaults()).layer.name            # doctest: +SKIP
@@ -18,9 +20,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..defaults import PlatformDefaults
+from ubertruck.artifacts import LambdaArtifacts
+from ubertruck.defaults import PlatformDefaults
+
 from .build import BuildReport, build_artifacts
-from .manifest import LambdaArtifacts, program_path, read_manifest
 from .options import PackageOptions
 
 
@@ -33,4 +36,4 @@ def program_artifacts(defaults: PlatformDefaults, output_dir: Path | None = None
     return build_artifacts(PackageOptions.from_defaults(defaults, output_dir=output_dir)).artifacts
 
 
-__all__ = ["BuildReport", "LambdaArtifacts", "PackageOptions", "build_artifacts", "program_artifacts", "program_path", "read_manifest"]
+__all__ = ["BuildReport", "PackageOptions", "build_artifacts", "program_artifacts"]

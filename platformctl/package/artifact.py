@@ -16,7 +16,7 @@ from pathlib import Path
 from contextlib import ExitStack
 from typing import Callable, Iterable
 
-from ..atomic import write_text_atomic
+from ubertruck.atomic import write_text_atomic
 from .files import file_sha256, install, staged_file
 from .options import PackageOptions
 from .zipwriter import Entry, write_zip

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_text_atomic
-from ..errors import UserError
+from ubertruck.atomic import write_text_atomic
+from ubertruck.errors import UserError
 from .artifact import Built, input_key, produce
 from .files import folder_lock
 from .contents import LAYER_PREFIX, tree_entries, wheel_entries, wheel_parts
-from .manifest import MANIFEST_FILE, LambdaArtifacts, artifacts_from_document
+from ubertruck.artifacts import MANIFEST_FILE, LambdaArtifacts, artifacts_from_document
 from .options import PackageOptions
 from .sources import HandlerModule, handler_modules
 from .wheelhouse import ensure_wheels

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults
-from ..errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.errors import UserError
 
 #: ``python3.11`` -> ``3.11``: the Lambda runtime identifier names the Python version it runs.
 _RUNTIME_VERSION = re.compile(r"^python(?P<version>\d+\.\d+)$")

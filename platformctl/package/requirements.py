@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
+from ubertruck.errors import UserError
 
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[A-Za-z0-9,._ -]*\])?==(?P<version>[A-Za-z0-9.+!_-]+)$")
 _SEPARATORS = re.compile(r"[-_.]+")

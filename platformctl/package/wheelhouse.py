@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UserError
+from ubertruck.errors import UserError
 from .files import file_sha256, folder_lock
 from .options import PackageOptions
 from .requirements import normalize, read_pins

@@ -29,10 +29,10 @@ import jsonschema
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
-from ..defaults import PlatformDefaults
-from ..errors import UserError
-from ..registry.model import Tenant
-from ..settings import tenant_settings
+from ubertruck.defaults import PlatformDefaults
+from ubertruck.errors import UserError
+from ubertruck.registry.model import Tenant
+from ubertruck.settings import tenant_settings
 
 LEVELS = {
     analyzer_pb2.ADVISORY: "advisory",

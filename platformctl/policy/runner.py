@@ -30,13 +30,13 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from .. import PROJECT_ROOT
-from ..defaults import PlatformDefaults, load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import PlatformDefaults, load_defaults
 from ..engine.capture import OUTPUT_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, CapturedResource
 from ..engine.runner import StackRun, stack_config
-from ..errors import UserError
-from ..registry.model import Tenant
-from ..stacks import parse_stack_name
+from ubertruck.errors import UserError
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import parse_stack_name
 from .config import LEVELS, PackInfo, StackTarget, check_registry_references, configure_request, stack_policy_configs
 
 #: The packs ``platformctl plan`` runs, in report order.
@@ -122,7 +122,7 @@ class PolicyContext:
 
     @classmethod
     def from_registry(cls, tenants: Mapping[str, Tenant] | None = None, **overrides: Any) -> "PolicyContext":  # noqa: ANN401
-        from ..registry.loader import load_registry
+        from ubertruck.registry.loader import load_registry
 
         defaults = load_defaults()
         if tenants is None:

@@ -18,8 +18,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .. import PROJECT_ROOT
-from ..atomic import write_text_atomic
+from ubertruck import PROJECT_ROOT
+from ubertruck.atomic import write_text_atomic
 from ..engine.capture import CapturedResource
 from ..engine.runner import StackRun
 from .config import PackInfo

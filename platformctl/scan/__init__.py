@@ -5,7 +5,7 @@ branches, ``BASE_RATE=500``-style settings) in Python, read through its syntax t
 configuration and environment files, read line by line. Rules are data (``rules.yaml``),
 extended per repository (``antipatterns.yaml``) or per run (``--rules``).
 
->>> from platformctl import PROJECT_ROOT
+>>> from ubertruck import PROJECT_ROOT
 >>> report = scan([PROJECT_ROOT / "platformctl" / "scan"])
 >>> report.findings
 []

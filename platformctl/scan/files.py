@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, Optional
 
-from ..errors import UserError
+from ubertruck.errors import UserError
 
 FileKind = Literal["python", "text"]
 

@@ -4,7 +4,7 @@ Text is one line per finding, ``path:line:col: RULE message``, the form editors 
 link. JSON is a list of findings with their rule's name and severity. Suppressed findings appear
 only in SARIF, with their reasons.
 
->>> from platformctl import PROJECT_ROOT
+>>> from ubertruck import PROJECT_ROOT
 >>> from platformctl.scan.engine import scan
 >>> render(scan([PROJECT_ROOT / "platformctl" / "scan"]), "json")
 '[]\\n'
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import UserError
+from ubertruck.errors import UserError
 from .engine import ScanReport
 from .sarif import sarif_log
 

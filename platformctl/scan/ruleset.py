@@ -34,8 +34,8 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import UserError, UserErrors
-from ..safe_yaml import load_file, load_text
+from ubertruck.errors import UserError, UserErrors
+from ubertruck.safe_yaml import load_file, load_text
 
 #: The repository-level extension file the scanner looks for at the scanned root.
 REPOSITORY_RULES_FILE = "antipatterns.yaml"

@@ -6,7 +6,7 @@ repository's root). Columns count Unicode code points (``columnKind``). Findings
 suppression accepted are included with a ``suppressions`` entry carrying its reason, so the
 reason travels with the report; they do not fail the scan.
 
->>> from platformctl import PROJECT_ROOT
+>>> from ubertruck import PROJECT_ROOT
 >>> from platformctl.scan.engine import scan
 >>> log = sarif_log(scan([PROJECT_ROOT / "platformctl" / "scan"]))
 >>> log["version"], log["runs"][0]["tool"]["driver"]["rules"][0]["id"]

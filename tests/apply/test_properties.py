@@ -13,8 +13,8 @@ from platformctl.apply.operations import Failure
 from platformctl.apply.options import FailureThreshold
 from platformctl.apply.scheduler import Scheduler
 from platformctl.apply.waves import Wave
-from platformctl.defaults import load_defaults
-from platformctl.stacks import StackRef
+from ubertruck.defaults import load_defaults
+from ubertruck.stacks import StackRef
 
 from .support import RecordingSleep, ScriptedStackOperations, options
 

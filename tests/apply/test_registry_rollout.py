@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from platformctl.registry.loader import load_tenant
+from ubertruck.registry.loader import load_tenant
 
 from tests.registry.support import assert_reports, run_cli, valid_document, validate_errors, write_yaml
 

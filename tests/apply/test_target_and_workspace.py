@@ -9,16 +9,16 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.apply import target as target_module
 from platformctl.apply.operations import Failure
 from platformctl.apply.prepare import Selection, select_stacks
 from platformctl.apply.stack_run import classify, deployed_resources, prepare_workspace, resource_change, retained_resources
 from platformctl.apply.target import PASSPHRASE_FILE_VAR, materialise, resolve_target
-from platformctl.defaults import load_defaults
-from platformctl.errors import UserError
-from platformctl.registry import load_registry
-from platformctl.stacks import StackRef
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError
+from ubertruck.registry import load_registry
+from ubertruck.stacks import StackRef
 
 DEFAULTS = load_defaults()
 BACKEND_VAR = DEFAULTS.engine.backend_env_var

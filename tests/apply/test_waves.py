@@ -9,9 +9,9 @@ import pytest
 from platformctl.apply.options import FailureThreshold, options_from_defaults, parse_failure_threshold
 from platformctl.apply.rollout import plan_rollout
 from platformctl.apply.waves import plan_waves
-from platformctl.defaults import load_defaults
-from platformctl.errors import UserError
-from platformctl.stacks import StackRef, all_stacks
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError
+from ubertruck.stacks import StackRef, all_stacks
 
 from .support import ENVIRONMENTS, TIERS, options, registry, stacks_of
 

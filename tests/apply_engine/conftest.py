@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
-from platformctl.errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError
 from platformctl.apply.target import find_engine
 from platformctl.localaws.store import CloudStore
 

@@ -17,16 +17,16 @@ from typing import Callable, Iterator
 import pytest
 import yaml
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.apply.automation import AutomationStackOperations
 from platformctl.apply.operations import Failure
 from platformctl.apply.prepare import write_pack_configs
 from platformctl.apply.target import resolve_target
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, clear_faults, install_faults
 from platformctl.localaws.install import install_plugin
-from platformctl.registry import load_registry
-from platformctl.stacks import StackRef
+from ubertruck.registry import load_registry
+from ubertruck.stacks import StackRef
 
 from .conftest import LocalPlatform, stacks_of
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.apply.target import find_engine, language_host_problem
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 
 from .conftest import engine_missing
 

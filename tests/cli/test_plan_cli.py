@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from platformctl.engine.plan import Planner, PlanSettings
-from platformctl.registry import load_registry
-from platformctl.stacks import all_stacks
+from ubertruck.registry import load_registry
+from ubertruck.stacks import all_stacks
 
 
 def _platformctl(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:

@@ -27,14 +27,14 @@ import pytest
 import yaml
 
 from components.pipeline import environment_tenant_stacks
-from platformctl import PROJECT_ROOT
-from platformctl.atomic import write_text_atomic
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.atomic import write_text_atomic
+from ubertruck.defaults import load_defaults
 from platformctl.engine.capture import SECRET_SIG, SIG_KEY, CapturedResource
 from platformctl.engine.runner import run_stack, stack_config
-from platformctl.registry.loader import REGISTRY_DIR, load_tenant, tenant_file
-from platformctl.settings import TenantSettings, tenant_settings
-from platformctl.stacks import StackRef, parse_stack_name
+from ubertruck.registry.loader import REGISTRY_DIR, load_tenant, tenant_file
+from ubertruck.settings import TenantSettings, tenant_settings
+from ubertruck.stacks import StackRef, parse_stack_name
 
 DEFAULTS = load_defaults()
 PROJECT = DEFAULTS.platform.project

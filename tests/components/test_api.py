@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.api import check_routes, cors_origin_template
-from components.function_modules import load_function_module
+from ubertruck.contracts import load_function_module
 from components.routes import Route, arn_path
 from tests.components.conftest import DEV_ACCOUNT, Plan
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from platformctl.defaults import PlatformDefaults
+from ubertruck.defaults import PlatformDefaults
 from platformctl.engine.capture import CapturedResource
 from platformctl.engine.names import NameClaim, collisions, stack_claims
 from platformctl.engine.providers import facts_for, provider_facts
 from platformctl.engine.runner import run_stack
-from platformctl.registry.loader import REGISTRY_DIR, load_registry
-from platformctl.stacks import StackRef, all_stacks, parse_stack_name
+from ubertruck.registry.loader import REGISTRY_DIR, load_registry
+from ubertruck.stacks import StackRef, all_stacks, parse_stack_name
 
 from .conftest import DEFAULTS, PROJECT, Plan, PlanStore, account_of, stack_run_config
 
@@ -110,7 +110,7 @@ def test_two_environments_configured_into_one_account_are_caught(
     namespace (``/acme/global/...``, which names no environment) is then claimed twice."""
     merged = _one_account(DEFAULTS, "prod", into="dev")
     # The program reads the defaults through load_defaults (``__main__.py``).
-    monkeypatch.setattr("platformctl.defaults.load_defaults", lambda *args, **kwargs: merged)
+    monkeypatch.setattr("ubertruck.defaults.load_defaults", lambda *args, **kwargs: merged)
     ref = _ref("acme-prod")
     config, organization, region = stack_run_config(ref, REGISTRY_DIR)
     shared = {f"{organization}/{PROJECT}/prod": every_plan["prod"].outputs}

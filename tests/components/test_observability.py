@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 from components.observability import layout, tenant_alarm_names
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from platformctl.engine.runner import stack_config
-from platformctl.registry.loader import load_tenant, tenant_file
-from platformctl.settings import tenant_settings
+from ubertruck.registry.loader import load_tenant, tenant_file
+from ubertruck.settings import tenant_settings
 
 from .conftest import DEV_ACCOUNT, Plan, policy_of
 

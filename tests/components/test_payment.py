@@ -6,7 +6,7 @@ import pytest
 
 from components.context import TenantContext
 from components.payment import PROVIDER_KEY_REFERENCE, provider_secret_arn
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from tests.components._service_checks import (
     ServiceFunctionContract,
     assert_encrypted_with_tenant_key,

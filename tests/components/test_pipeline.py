@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from components.pipeline import PLATFORMCTL, TenantStack, health_alarms
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from platformctl.engine.runner import stack_config
 
 from .conftest import DEV_ACCOUNT, Plan, account_of, policy_of

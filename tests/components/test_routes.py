@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from components.function_modules import service_packages_with
+from ubertruck.contracts import service_packages_with
 from components.routes import ROUTES_MODULE, route_manifest
 from platformctl.engine.capture import CapturedResource
 from tests.components.conftest import DEFAULTS, Plan

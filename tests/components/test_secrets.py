@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from tests.components.conftest import DEV_ACCOUNT, Plan, PlanStore
 
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from tests.registry.support import assert_reports, run_cli, valid_document, validate_errors, write_yaml
 
 DEFAULTS = load_defaults()
@@ -141,8 +141,8 @@ def test_plan_refuses_a_bad_value_before_planning_and_writes_nothing(tmp_path: P
 
 
 def test_a_broken_defaults_file_is_refused_at_load_naming_each_entry() -> None:
-    from platformctl.defaults import parse_defaults
-    from platformctl.errors import UserErrors
+    from ubertruck.defaults import parse_defaults
+    from ubertruck.errors import UserErrors
 
     # The loaded defaults as plain data: the document the file holds, already known to parse.
     data = DEFAULTS.model_dump()
@@ -158,7 +158,7 @@ def test_a_broken_defaults_file_is_refused_at_load_naming_each_entry() -> None:
 
 
 def test_a_validator_message_about_a_sensitive_entry_never_shows_the_value() -> None:
-    from platformctl.settings import describe_config_error
+    from ubertruck.settings import describe_config_error
 
     error = {"type": "value_error", "msg": "Value error, 'hunter2-value' is not allowed", "input": "hunter2-value"}
     assert "hunter2" not in describe_config_error(error, sensitive=True)
@@ -166,7 +166,7 @@ def test_a_validator_message_about_a_sensitive_entry_never_shows_the_value() -> 
 
 
 def test_sensitive_entries_are_those_defaults_yaml_names() -> None:
-    from platformctl.settings import _is_sensitive
+    from ubertruck.settings import _is_sensitive
 
     patterns = DEFAULTS.platform.sensitive_config
     assert _is_sensitive(("global", "security", "authentication_rules", "token_use"), "dev", patterns)

@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from platformctl.defaults import load_defaults
-from platformctl.errors import UserError, UserErrors
-from platformctl.registry.loader import parse_tenant
-from platformctl.schemas import FUNCTIONS_DIR, PUBLISHED_ENTRY, schema_for
-from platformctl.settings import tenant_settings
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError, UserErrors
+from ubertruck.registry.loader import parse_tenant
+from ubertruck.contracts import FUNCTIONS_DIR, PUBLISHED_ENTRY, schema_for
+from ubertruck.settings import tenant_settings
 from tests.registry.support import valid_document
 
-# Imported after platformctl.schemas, which registers the function library as `common`.
+# Imported after ubertruck.contracts, which registers the function library as `common`.
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402  (isort: after the registration)
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # noqa: E402
 from common.config_client import SOURCE_FALLBACK, ConfigurationClient  # noqa: E402

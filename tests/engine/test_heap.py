@@ -8,7 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.engine import heap
 from platformctl.engine.runner import run_stack
 

@@ -8,7 +8,7 @@ import pulumi_aws as aws
 from platformctl.engine import report
 from platformctl.engine.plan import PlannedStack
 from platformctl.engine.runner import run_stack
-from platformctl.stacks import StackRef
+from ubertruck.stacks import StackRef
 
 ACCOUNT = "123456789012"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from platformctl.engine import report
 from platformctl.engine.plan import PlannedStack
-from platformctl.stacks import StackRef
+from ubertruck.stacks import StackRef
 
 
 def _stack(name: str, tenant: str | None, cached: bool, violations: list[dict] = ()) -> PlannedStack:  # type: ignore[assignment]

@@ -1,7 +1,7 @@
 """Test support for the functions: tenant config, moto provisioning, events.
 
 Config is built by the production code, never re-implemented here: the merged tree by
-``platformctl.settings`` (``merged_config``), the SSM parameters by ``TenantSettings.parameters``
+``ubertruck.settings`` (``merged_config``), the SSM parameters by ``TenantSettings.parameters``
 and ``components.config_params`` (the published ``integration/resources`` entries), and
 ``fallback.json`` by ``TenantSettings.fallback_document``. A test tenant is a registered one
 (``tenants/<id>.yaml``: its identity and compliance) with the platform defaults' config, unless
@@ -29,10 +29,10 @@ import boto3
 import yaml
 
 from components.config_params import published_resources_path, published_resources_value
-from platformctl.defaults import load_defaults
-from platformctl.registry.loader import load_tenant, tenant_file
-from platformctl.registry.model import ConfigTree
-from platformctl.settings import TenantSettings, tenant_settings
+from ubertruck.defaults import load_defaults
+from ubertruck.registry.loader import load_tenant, tenant_file
+from ubertruck.registry.model import ConfigTree
+from ubertruck.settings import TenantSettings, tenant_settings
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO / "functions"

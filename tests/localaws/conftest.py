@@ -12,10 +12,10 @@ from typing import Iterator
 
 import pytest
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.localaws.server import REGION_ENV_VARS
 from platformctl.localaws.store import CloudStore
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient
 

@@ -6,7 +6,7 @@ import importlib
 import inspect
 import re
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.localaws.catalog import TYPES
 
 _CONSTRUCTED = re.compile(r"aws\.([a-z0-9_]+)\.([A-Z][A-Za-z0-9]*)\(")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi.runtime.proto import provider_pb2
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.localaws.values import UNKNOWN
 
 from .client import ProviderClient

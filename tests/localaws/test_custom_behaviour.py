@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient
 from .conftest import start_provider, stop_provider

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, install_faults
 from platformctl.localaws.store import CloudStore
 

@@ -7,7 +7,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import provider_pb2
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient
 from .conftest import start_provider, stop_provider

@@ -14,8 +14,8 @@ import pulumi_aws as aws
 import pytest
 from pulumi import automation as auto
 
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, install_faults
 from platformctl.localaws.install import install_plugin
 from platformctl.localaws.store import CloudStore

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.package import BuildReport, PackageOptions, build_artifacts
 
 DEFAULTS = load_defaults()

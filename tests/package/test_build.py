@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from platformctl.package import BuildReport, PackageOptions, build_artifacts
 from platformctl.package.files import file_sha256
 from platformctl.package.sources import handler_modules

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from platformctl.package import program_artifacts, program_path
-from platformctl.package.manifest import LambdaArtifacts
+from platformctl.package import program_artifacts
+from ubertruck.artifacts import LambdaArtifacts, program_path
 from tests.components.conftest import PlanStore
 
 from .conftest import DEFAULTS

@@ -6,8 +6,8 @@ from importlib import metadata
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.errors import UserError
+from ubertruck import PROJECT_ROOT
+from ubertruck.errors import UserError
 from platformctl.package.requirements import parse_pins, project_pins, read_pins
 
 from .conftest import DEFAULTS

@@ -7,12 +7,12 @@ from typing import Iterator
 
 import pytest
 
-from platformctl.defaults import load_defaults
-from platformctl import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, run_stack, stack_config
 from platformctl.policy.runner import PolicyContext, PolicySession, StackPolicyResult
-from platformctl.registry.loader import load_registry
-from platformctl.stacks import all_stacks
+from ubertruck.registry.loader import load_registry
+from ubertruck.stacks import all_stacks
 
 from .stacks import REGION
 

@@ -18,7 +18,7 @@ from typing import Any, Callable
 from platformctl.engine.capture import CapturedResource
 from platformctl.engine.runner import StackRun
 from platformctl.policy.runner import PolicyContext
-from platformctl.registry.model import Exemption, PolicySection
+from ubertruck.registry.model import Exemption, PolicySection
 from policies.rules import aws
 
 from .stacks import ACCOUNT, REGION, of_type

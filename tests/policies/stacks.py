@@ -12,7 +12,7 @@ import json
 from typing import Any, Iterable
 
 from platformctl.engine.capture import ARCHIVE_SIG, ASSET_SIG, SECRET_SIG, SIG_KEY, CapturedResource
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 from platformctl.engine.runner import StackRun
 from policies.rules import aws
 

@@ -10,9 +10,9 @@ from typing import Any
 import pydantic
 import pytest
 
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from platformctl.policy.runner import PolicyContext, PolicySession
-from platformctl.registry.model import Exemption
+from ubertruck.registry.model import Exemption
 from policies.rules import aws
 
 from .conftest import evaluate, fired

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.defaults import load_defaults
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from platformctl.policy.runner import DEFAULT_PACKS, ENGINE_ADDRESS, PackProcess, startup_seconds
 
 OFFLINE = load_defaults().offline

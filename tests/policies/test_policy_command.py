@@ -14,7 +14,8 @@ from typing import Any, Callable
 import pytest
 from google.protobuf import json_format
 
-from platformctl import PROJECT_ROOT, cli
+from platformctl import cli
+from ubertruck import PROJECT_ROOT
 from platformctl.commands.policy import register
 from platformctl.policy.config import LEVELS
 from platformctl.policy.runner import PolicySession

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from platformctl import PROJECT_ROOT
+from ubertruck import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, stack_config
 from platformctl.policy.runner import PolicySession
 

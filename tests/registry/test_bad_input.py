@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from platformctl.defaults import load_defaults
+from ubertruck.defaults import load_defaults
 
 from .support import assert_reports, valid_document, validate_errors, write_yaml
 
@@ -83,7 +83,7 @@ def test_non_utf8_bytes(registry):
 
 
 def test_file_over_the_size_limit(registry, monkeypatch):
-    from platformctl import safe_yaml
+    from ubertruck import safe_yaml
 
     path = registry / "north-star.yaml"
     path.write_text("# padding\n" * (safe_yaml.MAX_DOCUMENT_BYTES // 10 + 1), encoding="utf-8")

@@ -8,10 +8,10 @@ from unittest import mock
 
 import pytest
 
-from platformctl import PROJECT_ROOT
-from platformctl.registry import load_registry
-from platformctl.registry import loader
-from platformctl.registry.cache import CACHE_FILE, RegistryCache
+from ubertruck import PROJECT_ROOT
+from ubertruck.registry import load_registry
+from ubertruck.registry import loader
+from ubertruck.registry.cache import CACHE_FILE, RegistryCache
 
 from .support import valid_document, write_yaml
 
@@ -89,7 +89,7 @@ def test_a_renamed_file_is_checked_against_its_new_name(registry, tmp_path):
 def test_a_code_change_invalidates_every_entry(registry, tmp_path):
     cache = tmp_path / "cache"
     _parses(registry, cache)
-    with mock.patch("platformctl.registry.cache.code_digest", return_value="other code"):
+    with mock.patch("ubertruck.registry.cache.code_digest", return_value="other code"):
         _, parsed = _parses(registry, cache)
     assert parsed == 2
 

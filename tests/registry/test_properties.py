@@ -13,14 +13,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from platformctl.defaults import load_defaults
-from platformctl.errors import UserError, UserErrors
-from platformctl.registry import Tenant, load_tenant
-from platformctl.registry.loader import parse_tenant
-from platformctl.registry.secrets import secret_shape
-from platformctl.registry.starter import starter_document
-from platformctl.safe_yaml import load_text
-from platformctl.settings import deep_merge
+from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError, UserErrors
+from ubertruck.registry import Tenant, load_tenant
+from ubertruck.registry.loader import parse_tenant
+from ubertruck.registry.secrets import secret_shape
+from ubertruck.registry.starter import starter_document
+from ubertruck.safe_yaml import load_text
+from ubertruck.settings import deep_merge
 
 from .support import valid_document
 
@@ -316,8 +316,8 @@ def test_deep_merge_with_nothing_or_itself_is_the_identity(tree):
 
 def test_merge_order_of_a_shipped_tenant_matches_the_documented_layers():
     """defaults < env defaults < tenant config < tenant per-env config (see settings.py)."""
-    from platformctl.registry import load_tenant as load
-    from platformctl.settings import merged_config
+    from ubertruck.registry import load_tenant as load
+    from ubertruck.settings import merged_config
 
     tenant = load(Path(__file__).resolve().parents[2] / "tenants" / "acme.yaml")
     prod = merged_config(tenant, "prod", DEFAULTS)

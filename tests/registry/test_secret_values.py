@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import pytest
 
-from platformctl.registry.secrets import secret_shape
+from ubertruck.registry.secrets import secret_shape
 
 from .support import assert_reports, run_cli, valid_document, validate_errors, write_yaml
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from platformctl.errors import UserError
-from platformctl.registry import load_registry
-from platformctl.stacks import StackRef, all_stacks, parse_stack_name, resolve_stack
+from ubertruck.errors import UserError
+from ubertruck.registry import load_registry
+from ubertruck.stacks import StackRef, all_stacks, parse_stack_name, resolve_stack
 
 from .support import valid_document, write_yaml
 

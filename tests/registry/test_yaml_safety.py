@@ -10,9 +10,9 @@ import tracemalloc
 
 import pytest
 
-from platformctl import safe_yaml
-from platformctl.errors import UserError
-from platformctl.safe_yaml import load_text
+from ubertruck import safe_yaml
+from ubertruck.errors import UserError
+from ubertruck.safe_yaml import load_text
 
 from .support import assert_reports, validate_errors
 

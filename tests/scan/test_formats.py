@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from platformctl.scan import scan
 from platformctl.scan.formats import render
 

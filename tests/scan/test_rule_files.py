@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from platformctl.errors import UserError
+from ubertruck.errors import UserError
 from platformctl.scan import scan
 from platformctl.scan.ruleset import shipped_rule_file
 

@@ -30,8 +30,8 @@ CACHE_FILE = "registry.json"
 #: reader, the defaults the validators read, the merge and the services' config schemas the
 #: config is checked against (with the function code they import), and the libraries underneath.
 CODE = (
-    "platformctl/registry", "platformctl/safe_yaml.py", "platformctl/defaults.py", "defaults.yaml",
-    "platformctl/settings.py", "platformctl/schemas.py", "functions",
+    "ubertruck/registry", "ubertruck/safe_yaml.py", "ubertruck/defaults.py", "defaults.yaml",
+    "ubertruck/settings.py", "ubertruck/contracts.py", "functions",
 )
 _PACKAGES = ("pydantic", "pydantic_core", "PyYAML")
 

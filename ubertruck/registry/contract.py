@@ -4,7 +4,7 @@ The model (``model.py``) checks the file's shape; the config tree it holds is fr
 because what a service accepts is defined once, by the service's schema
 (``functions/<service>/config_schema.py``). Here every environment's merged tree (defaults, then
 environment defaults, then the file's ``config``, then its ``config.environments.<env>``; see
-``platformctl/settings.py``) is validated against those schemas, and each problem is reported once
+``ubertruck/settings.py``) is validated against those schemas, and each problem is reported once
 at the place in the file that holds it:
 
     tenants/acme.yaml: config.services.booking.business.pricing_models.base_fare_minor: expected an integer, got str

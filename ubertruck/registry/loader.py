@@ -4,7 +4,7 @@ A file is checked in two passes: its shape against the registry model (``model.p
 when that passes, its config in every environment against the services' config schemas
 (``contract.py``).
 
->>> from platformctl.registry import load_registry
+>>> from ubertruck.registry import load_registry
 >>> result = load_registry([Path("tenants")])     # doctest: +SKIP
 >>> sorted(result.tenants)                         # doctest: +SKIP
 ['acme', 'globex', 'initech']
