@@ -1,8 +1,9 @@
 """Pulumi program: the stack name says what to build.
 
-``dev``/``prod`` build the shared platform of that environment; ``<tenant>-<env>`` builds that
-tenant's platform from ``tenants/<tenant>.yaml`` merged over the environment's defaults, with the
-Lambda artifacts ``platformctl package`` builds (built here when missing or stale).
+``dev``/``prod`` build the shared platform of that environment, over the registry's tenant stacks
+of that environment; ``<tenant>-<env>`` builds that tenant's platform from ``tenants/<tenant>.yaml``
+merged over the environment's defaults, with the Lambda artifacts ``platformctl package`` builds
+(built here when missing or stale). All file I/O happens here: the components get typed values.
 """
 
 from pathlib import Path
@@ -12,11 +13,11 @@ import pulumi
 from components.retention import retain_on_delete
 from components.shared import SharedPlatform
 from components.tenant import TenantPlatform
-from ubertruck.defaults import load_defaults
 from platformctl.package import program_artifacts
+from ubertruck.defaults import load_defaults
 from ubertruck.registry import tenant_file
 from ubertruck.settings import tenant_settings
-from ubertruck.stacks import resolve_stack
+from ubertruck.stacks import read_environment_tenant_stacks, resolve_stack
 
 defaults = load_defaults()
 config = pulumi.Config(defaults.platform.project)
@@ -25,9 +26,10 @@ stack, tenant = resolve_stack(pulumi.get_stack(), defaults.platform.environments
 if config.get_bool("offboarding"):
     retain_on_delete(defaults.offboarding.retained_types)
 if tenant is None:
-    platform = SharedPlatform(stack.environment, defaults, registry_dir)
+    tenant_stacks = read_environment_tenant_stacks(stack.environment, defaults.platform.environments, registry_dir)
+    platform = SharedPlatform(stack.environment, defaults, tenant_stacks)
 else:
     settings = tenant_settings(tenant, stack.environment, defaults, str(tenant_file(tenant.id, registry_dir)))
-    platform = TenantPlatform(settings, artifacts=program_artifacts(defaults))
+    platform = TenantPlatform(settings, program_artifacts(defaults))
 for key, value in platform.outputs.items():
     pulumi.export(key, value)

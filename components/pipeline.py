@@ -30,15 +30,13 @@ statement of these roles names ``"*"`` as a resource.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import yaml
 
-from ubertruck.registry import load_registry
-from ubertruck.stacks import all_stacks
+from ubertruck.stacks import TenantStack
 
 from .context import child, require_account
 from .iam import Grant
@@ -100,22 +98,6 @@ def pipeline_key_users(platform: PlatformContext, config: PipelineConfig) -> lis
     """Role ARNs that use the platform key and publish to the alarm topic: the pipeline's own roles
     and the deploy role (Pulumi's ``awskms`` secrets provider encrypts stack secrets with it)."""
     return sorted([*(platform.role_arn(n) for n in role_names(platform).values()), config.deploy_role_arn])
-
-
-@dataclass(frozen=True)
-class TenantStack:
-    """A tenant stack the pipeline deploys, and the region its resources (and alarms) live in."""
-
-    name: str
-    region: str
-
-
-def environment_tenant_stacks(environment: str, environments: Sequence[str], registry_dir: Path) -> list[TenantStack]:
-    """The tenant stacks of ``environment`` in the registry, sorted: what its deploy brings up."""
-    result = load_registry([registry_dir])
-    result.raise_for_errors()
-    stacks = all_stacks(result.tenants, environments, only_envs=[environment], include_shared=False)
-    return [TenantStack(s.name, result.tenants[str(s.tenant_id)].region) for s in stacks]
 
 
 def health_alarms(stacks: Sequence[TenantStack]) -> dict[str, list[str]]:
@@ -243,8 +225,8 @@ class DeploymentPipelineArgs:
     key_arn: pulumi.Input[str]
     #: The alarm topic: manual approvals are announced there.
     alarm_topic_arn: pulumi.Input[str]
-    #: Tenant stacks of this environment (``environment_tenant_stacks``), deployed after the
-    #: shared stack and health-checked through their standard alarms.
+    #: Tenant stacks of this environment (``ubertruck.stacks.environment_tenant_stacks``, read by
+    #: the program), deployed after the shared stack and health-checked through their standard alarms.
     tenant_stacks: Sequence[TenantStack] = field(default_factory=tuple)
 
 

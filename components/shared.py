@@ -1,17 +1,21 @@
-"""``SharedPlatform``: what every tenant of one environment shares."""
+"""``SharedPlatform``: what every tenant of one environment shares.
+
+The registry is read by the program (``__main__.py``), which passes in the environment's tenant
+stacks: no component reads files.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Sequence
 
 import pulumi
 
 from ubertruck.defaults import PlatformDefaults
-from ubertruck.registry.loader import REGISTRY_DIR
+from ubertruck.stacks import TenantStack
 
 from .context import pinned_provider
 from .observability import PlatformContext, PlatformObservability, PlatformObservabilityArgs
-from .pipeline import DeploymentPipeline, DeploymentPipelineArgs, PipelineConfig, environment_tenant_stacks, pipeline_key_users
+from .pipeline import DeploymentPipeline, DeploymentPipelineArgs, PipelineConfig, pipeline_key_users
 
 
 class SharedPlatform(pulumi.ComponentResource):
@@ -21,7 +25,7 @@ class SharedPlatform(pulumi.ComponentResource):
         self,
         environment: str,
         defaults: PlatformDefaults,
-        registry_dir: Path = REGISTRY_DIR,
+        tenant_stacks: Sequence[TenantStack],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("ubertruck:shared:SharedPlatform", f"{defaults.platform.project}-{environment}", None, opts)
@@ -29,7 +33,6 @@ class SharedPlatform(pulumi.ComponentResource):
         platform = PlatformContext.current(environment, defaults)
         pipeline_config = PipelineConfig.from_stack_config(config)
         pipeline_config.require_account(platform, f"Pulumi.{environment}.yaml: {defaults.platform.project}")
-        tenant_stacks = environment_tenant_stacks(environment, defaults.platform.environments, registry_dir)
         # The stack's one provider (the components inherit it): the stack's region, and only the
         # environment's account. Nothing falls back to the default provider, which the stack
         # file would configure and which pins no account.

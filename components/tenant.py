@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pulumi
 
-from ubertruck.artifacts import LambdaArtifacts, default_root, read_manifest
+from ubertruck.artifacts import LambdaArtifacts
 from ubertruck.settings import TenantSettings
 
 from .api import ApiGateway, ApiGatewayArgs
@@ -39,9 +39,7 @@ def shared_stack_reference(settings: TenantSettings, parent: pulumi.Resource) ->
 class TenantPlatform(pulumi.ComponentResource):
     """``ubertruck:tenant:TenantPlatform`` — the tenant stack's root component."""
 
-    def __init__(
-        self, settings: TenantSettings, opts: pulumi.ResourceOptions | None = None, artifacts: LambdaArtifacts | None = None
-    ) -> None:
+    def __init__(self, settings: TenantSettings, artifacts: LambdaArtifacts, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:tenant:TenantPlatform", settings.prefix, None, opts)
         prefix = settings.prefix
         # Tenant stacks have no per-stack file, so no stack config can pin the default provider:
@@ -53,9 +51,7 @@ class TenantPlatform(pulumi.ComponentResource):
         scoped = pulumi.ResourceOptions(parent=self, providers={"aws": provider})
         shared = shared_stack_reference(settings, self)
         key = TenantKey(f"{prefix}-key", TenantKeyArgs(settings, account_id), opts=scoped)
-        # The program builds the artifacts and passes them in (__main__.py); without them, the
-        # last build's manifest is read (never built here: a component does no registry I/O).
-        artifacts = artifacts if artifacts is not None else read_manifest(default_root(settings.defaults))
+        # The program builds the artifacts and passes them in (__main__.py): a component reads no files.
         layer = CommonLayer(f"{prefix}-layer", settings, artifacts, opts=scoped)
         # Alarms can only notify a topic in their own region; the shared stack has one per region.
         region = settings.region

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Mapping
 
 from .errors import UserError
 from .registry.loader import REGISTRY_DIR, tenant_file
@@ -102,3 +102,31 @@ def all_stacks(
             if env in wanted_envs:
                 stacks.append(StackRef(name=tenant_stack_name(tenant_id, env), environment=env, tenant_id=tenant_id))
     return stacks
+
+
+@dataclass(frozen=True)
+class TenantStack:
+    """A tenant stack of one environment and the region its resources (and alarms) live in: what
+    that environment's shared stack deploys (its pipeline) and watches (its health alarms)."""
+
+    name: str
+    region: str
+
+
+def environment_tenant_stacks(tenants: Mapping[str, Tenant], environment: str, environments: Iterable[str]) -> list[TenantStack]:
+    """The tenant stacks of ``environment`` among ``tenants``, sorted: what its deploy brings up."""
+    stacks = all_stacks(dict(tenants), environments, only_envs=[environment], include_shared=False)
+    return [TenantStack(s.name, tenants[str(s.tenant_id)].region) for s in stacks]
+
+
+def read_environment_tenant_stacks(environment: str, environments: Iterable[str], registry_dir: Path = REGISTRY_DIR) -> list[TenantStack]:
+    """``environment_tenant_stacks`` of the registry in ``registry_dir``, every file checked first.
+
+    The program (``__main__.py``) reads this and hands it to ``SharedPlatform``: the components
+    never read the registry themselves.
+    """
+    from .registry.loader import load_registry  # local, as in resolve_stack
+
+    result = load_registry([registry_dir])
+    result.raise_for_errors()
+    return environment_tenant_stacks(result.tenants, environment, environments)

@@ -227,7 +227,7 @@ class Planner:
 
     def _shared_registry_view(self, environment: str) -> bytes:
         """What a shared stack reads of the registry: which tenants run in its environment, and
-        where (``components.pipeline.environment_tenant_stacks``). Keying on just that keeps a
+        where (``ubertruck.stacks.environment_tenant_stacks``). Keying on just that keeps a
         tenant's pricing change from re-planning the shared stacks. Files that fail to load are
         keyed by content so the shared stack re-plans (and reports the error) when they change."""
         if self._registry_views is None:

@@ -26,7 +26,6 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
-from components.pipeline import environment_tenant_stacks
 from ubertruck import PROJECT_ROOT
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import load_defaults
@@ -34,7 +33,7 @@ from platformctl.engine.capture import SECRET_SIG, SIG_KEY, CapturedResource
 from platformctl.engine.runner import run_stack, stack_config
 from ubertruck.registry.loader import REGISTRY_DIR, load_tenant, tenant_file
 from ubertruck.settings import TenantSettings, tenant_settings
-from ubertruck.stacks import StackRef, parse_stack_name
+from ubertruck.stacks import StackRef, parse_stack_name, read_environment_tenant_stacks
 
 DEFAULTS = load_defaults()
 PROJECT = DEFAULTS.platform.project
@@ -244,7 +243,7 @@ class PlanStore:
     def _shared_run(self, ref: StackRef, registry_dir: Path) -> tuple[list[CapturedResource], dict[str, Any]]:
         # A shared stack reads of the registry only which tenants run in its environment and
         # where; an edit that leaves that alone reuses the shared plan of the real registry.
-        view = environment_tenant_stacks(ref.environment, DEFAULTS.platform.environments, registry_dir)
+        view = read_environment_tenant_stacks(ref.environment, DEFAULTS.platform.environments, registry_dir)
         config, organization, region = stack_run_config(ref, registry_dir)
         key = _digest("shared", ref.name, [dataclasses.astuple(s) for s in view])
         return self._cached(key, lambda: self._run(ref, config, region, {}, organization))

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from components.pipeline import PLATFORMCTL, TenantStack, health_alarms
+from components.pipeline import PLATFORMCTL, health_alarms
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
+from ubertruck.stacks import TenantStack
 from platformctl.engine.runner import stack_config
 
 from .conftest import DEV_ACCOUNT, Plan, account_of, policy_of

@@ -8,7 +8,15 @@ import pytest
 
 from ubertruck.errors import UserError
 from ubertruck.registry import load_registry
-from ubertruck.stacks import StackRef, all_stacks, parse_stack_name, resolve_stack
+from ubertruck.stacks import (
+    StackRef,
+    TenantStack,
+    all_stacks,
+    environment_tenant_stacks,
+    parse_stack_name,
+    read_environment_tenant_stacks,
+    resolve_stack,
+)
 
 from .support import valid_document, write_yaml
 
@@ -112,3 +120,18 @@ def test_all_stacks_unknown_filters_are_clear_errors(registry):
         all_stacks(tenants, ENVS, only_envs=["qa"])
     with pytest.raises(UserError, match=r"--tenant: unknown tenant\(s\) \['nobody'\]"):
         all_stacks(tenants, ENVS, only_tenants=["nobody"])
+
+
+def test_environment_tenant_stacks_are_each_tenant_of_that_environment_with_its_region(registry):
+    tenants = load_registry([registry]).tenants
+    region = tenants["north-star"].region
+    assert environment_tenant_stacks(tenants, "dev", ENVS) == [TenantStack("north-star-dev", region), TenantStack("trial-dev", tenants["trial"].region)]
+    assert environment_tenant_stacks(tenants, "prod", ENVS) == [TenantStack("north-star-prod", region)]
+    # What the program hands SharedPlatform: the same, read from the folder.
+    assert read_environment_tenant_stacks("dev", ENVS, registry) == environment_tenant_stacks(tenants, "dev", ENVS)
+
+
+def test_read_environment_tenant_stacks_refuses_a_bad_registry_file(registry):
+    (registry / "broken.yaml").write_text("id: broken\ntier: [\n", encoding="utf-8")
+    with pytest.raises(UserError):
+        read_environment_tenant_stacks("dev", ENVS, registry)
