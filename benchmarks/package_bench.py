@@ -29,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
-from ubertruck.defaults import load_defaults  # noqa: E402
 from platformctl.package import PackageOptions, build_artifacts  # noqa: E402
 from platformctl.package.wheelhouse import ensure_wheels  # noqa: E402
+from ubertruck.defaults import load_defaults  # noqa: E402
 
 SECTION = "Package"
 COLD_RUNS = 3

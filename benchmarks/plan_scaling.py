@@ -34,10 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.readme import write_section  # noqa: E402
-from ubertruck import PROJECT_ROOT  # noqa: E402
-from ubertruck.defaults import load_defaults  # noqa: E402
 from platformctl.engine import report  # noqa: E402
 from platformctl.engine.plan import Planner, PlanSettings  # noqa: E402
+from ubertruck import PROJECT_ROOT  # noqa: E402
+from ubertruck.defaults import load_defaults  # noqa: E402
 from ubertruck.registry import load_registry  # noqa: E402
 from ubertruck.stacks import all_stacks  # noqa: E402
 

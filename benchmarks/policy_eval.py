@@ -30,11 +30,11 @@ from platformctl.engine.capture import CapturedResource  # noqa: E402
 from platformctl.engine.runner import StackRun, run_stack, stack_config  # noqa: E402
 from platformctl.policy.config import registry_parameters  # noqa: E402
 from platformctl.policy.runner import PolicyContext, PolicySession, engine_value  # noqa: E402
-from ubertruck.stacks import all_stacks  # noqa: E402
 from policies.rules import ALL_RULES  # noqa: E402
 from policies.rules.base import StackFacts, Subject  # noqa: E402
 from policies.rules.sdk import evaluate_resource, evaluate_stack, load_documents, rule_defaults  # noqa: E402
 from tests.policies.stacks import PREFIX, STACK, compliant_resources  # noqa: E402
+from ubertruck.stacks import all_stacks  # noqa: E402
 
 TARGET_RESOURCES = 100
 SECTION = "## Policy evaluation"

@@ -8,9 +8,9 @@ from typing import Any, Mapping, TypeVar
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.errors import UserError
 from ubertruck.artifacts import LambdaArtifacts
 from ubertruck.contracts import ServiceContract
+from ubertruck.errors import UserError
 from ubertruck.settings import TenantSettings
 
 ModelT = TypeVar("ModelT")

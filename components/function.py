@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.errors import UserError
 from ubertruck.artifacts import LambdaArtifacts, program_path
 from ubertruck.contracts import common_schema
+from ubertruck.errors import UserError
 
 from .context import TenantContext, child
 from .observability import SERVICE as OBSERVABILITY, alarm_defaults, error_rate_queries

@@ -17,8 +17,8 @@ from typing import Any, Mapping
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.errors import UserError
 from ubertruck.contracts import common_schema, notification_schema
+from ubertruck.errors import UserError
 
 from .business import ServiceAccess, audit_writer, service_parts
 from .context import TenantContext, child

@@ -30,8 +30,8 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.defaults import PlatformDefaults
 from ubertruck.contracts import common_schema
+from ubertruck.defaults import PlatformDefaults
 from ubertruck.settings import default_service_config
 
 from .context import TenantContext, child, pinned_provider

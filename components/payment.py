@@ -16,8 +16,8 @@ from typing import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.errors import UserError
 from ubertruck.contracts import payment_schema
+from ubertruck.errors import UserError
 
 from .business import service_parts, transactional_access
 from .context import TenantContext

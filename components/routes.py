@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .function import ServiceFunction
 from ubertruck.contracts import load_function_module
+
+from .function import ServiceFunction
 
 if TYPE_CHECKING:
     # The same classes the loader returns, named for type checkers (they see ``functions/`` as a

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ubertruck.registry.model import SecretRef
 from ubertruck.contracts import secrets_schema
+from ubertruck.registry.model import SecretRef
 
 from .config_params import publish_resources
 from .context import TenantContext, child

@@ -20,6 +20,7 @@ from pathlib import Path
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import PlatformDefaults
 from ubertruck.stacks import StackRef
+
 from .operations import Failure, Operation, OutputSink, StackOutcome
 from .stack_run import outcome_from_json
 from .target import EngineTarget

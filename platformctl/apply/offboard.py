@@ -26,6 +26,7 @@ from ubertruck.defaults import PlatformDefaults
 from ubertruck.registry.loader import tenant_file
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef, tenant_stack_name
+
 from .audit import AuditLog
 from .automation import AutomationStackOperations, PackConfig
 from .operations import StackOutcome

@@ -21,6 +21,7 @@ from typing import Callable
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import PlatformDefaults, RolloutSection, load_defaults
 from ubertruck.errors import UserError
+
 from .operations import Operation
 
 #: Marks a failure threshold given as a percentage on the command line ("10%").

@@ -17,11 +17,12 @@ from typing import Callable, Iterable, Mapping
 
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import PlatformDefaults
-from ..engine import report
-from ..engine.plan import PlannedStack, Planner, PlanSettings
 from ubertruck.errors import UserError
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef, all_stacks, parse_stack_name
+
+from ..engine import report
+from ..engine.plan import PlannedStack, Planner, PlanSettings
 from .automation import PackConfig
 
 #: The executable in each pack folder that the engine starts as a binary analyzer (policies/start-pack).

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from ubertruck.stacks import StackRef
+
 from .operations import Failure
 
 if TYPE_CHECKING:  # the report imports nothing from here; only type names are needed

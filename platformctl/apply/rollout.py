@@ -23,6 +23,7 @@ from rich.console import Console
 from ubertruck.atomic import write_text_atomic
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef
+
 from .operations import Operation, StackOperations
 from .options import RolloutOptions, options_from_defaults
 from .progress import LiveProgress, PlainProgress, RolloutObserver

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from ubertruck.stacks import StackRef
+
 from .operations import Failure, Operation, StackOperations, StackOutcome
 from .options import RolloutOptions
 from .progress import NullObserver, RolloutObserver

@@ -32,6 +32,7 @@ from ubertruck import PROJECT_ROOT
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import PlatformDefaults, load_defaults
 from ubertruck.stacks import StackRef, parse_stack_name
+
 from .operations import Failure, Operation, StackOutcome
 from .target import EngineTarget
 

@@ -26,6 +26,7 @@ from typing import Iterable, Literal, Mapping, Sequence
 from ubertruck.errors import UserError
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef
+
 from .operations import Operation
 from .options import FailureThreshold
 

@@ -27,6 +27,7 @@ from ubertruck.registry import load_registry
 from ubertruck.registry.loader import REGISTRY_DIR
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef
+
 from ..apply.automation import AutomationStackOperations
 from ..apply.operations import Operation
 from ..apply.options import RolloutOptions, options_from_defaults, run_folder

@@ -19,6 +19,7 @@ from typing import Optional
 import typer
 
 from ubertruck.defaults import load_defaults
+
 from ..package import PackageOptions, build_artifacts
 
 

@@ -13,13 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import load_defaults
-from ..engine import report
-from ..engine.cache import CACHE_DIR
-from ..engine.plan import Planner, PlanSettings
 from ubertruck.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS, UserError
 from ubertruck.registry import load_registry
 from ubertruck.registry.loader import REGISTRY_DIR
 from ubertruck.stacks import StackRef, all_stacks
+
+from ..engine import report
+from ..engine.cache import CACHE_DIR
+from ..engine.plan import Planner, PlanSettings
 
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -34,6 +34,7 @@ from ubertruck import PROJECT_ROOT
 from ubertruck.atomic import write_text_atomic
 from ubertruck.registry import load_registry
 from ubertruck.registry.loader import REGISTRY_DIR
+
 from ..policy.runner import PolicyContext, PolicySession
 
 app = typer.Typer(help="List the policy packs' rules; write their config for pulumi preview.", no_args_is_help=True)

@@ -19,6 +19,7 @@ import typer
 
 from ubertruck.atomic import write_text_atomic
 from ubertruck.errors import EXIT_VIOLATIONS
+
 from ..scan.engine import scan as run_scan
 from ..scan.formats import FORMATS, check_format, render
 

@@ -21,6 +21,7 @@ from ubertruck.defaults import PlatformDefaults
 from ubertruck.registry.loader import REGISTRY_DIR, load_registry, tenant_file
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef
+
 from .cache import PlanCache, sources_digest, stack_key
 from .runner import ProgramError, StackRun, run_stack, stack_config
 

@@ -19,11 +19,11 @@ from typing import Any, Callable
 from pulumi.runtime.config import set_all_config
 
 from policies.sdk_compat import configure_mock_runtime, run_in_root_stack
-
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 from ubertruck.errors import UserError
 from ubertruck.safe_yaml import load_file
+
 from . import heap
 from .capture import CapturedResource
 from .monitor import CaptureMonitor, OutputsOnlyMonitor, PlanMocks

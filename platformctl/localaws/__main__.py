@@ -16,6 +16,7 @@ import grpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from ubertruck.errors import UserError
+
 from .behaviours import BehaviourRegistry
 from .server import LocalAwsProvider
 from .settings import default_account, localaws_defaults, provider_version

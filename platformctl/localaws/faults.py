@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ubertruck.atomic import write_text_atomic
+
 from .settings import localaws_defaults
 
 ANY_OPERATION = "*"

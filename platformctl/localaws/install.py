@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ubertruck import PROJECT_ROOT
 from ubertruck.errors import UserError
+
 from .settings import PULUMI_HOME_ENV_VAR, localaws_defaults, provider_version
 
 PLUGIN_KIND = "resource"

@@ -25,6 +25,7 @@ from typing import Any
 
 from ubertruck.atomic import write_text_atomic
 from ubertruck.errors import UserError
+
 from .settings import store_dir
 
 #: Sub-folder of the store holding the resource records (the store root also holds faults.json).

@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from typing import Callable, Iterable
 
 from ubertruck.atomic import write_text_atomic
+
 from .files import file_sha256, install, staged_file
 from .options import PackageOptions
 from .zipwriter import Entry, write_zip

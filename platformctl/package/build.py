@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ubertruck.artifacts import MANIFEST_FILE, LambdaArtifacts, artifacts_from_document
 from ubertruck.atomic import write_text_atomic
 from ubertruck.errors import UserError
+
 from .artifact import Built, input_key, produce
-from .files import folder_lock
 from .contents import LAYER_PREFIX, tree_entries, wheel_entries, wheel_parts
-from ubertruck.artifacts import MANIFEST_FILE, LambdaArtifacts, artifacts_from_document
+from .files import folder_lock
 from .options import PackageOptions
 from .sources import HandlerModule, handler_modules
 from .wheelhouse import ensure_wheels

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ubertruck.errors import UserError
+
 from .files import file_sha256, folder_lock
 from .options import PackageOptions
 from .requirements import normalize, read_pins

@@ -32,11 +32,12 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import PlatformDefaults, load_defaults
-from ..engine.capture import OUTPUT_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, CapturedResource
-from ..engine.runner import StackRun, stack_config
 from ubertruck.errors import UserError
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import parse_stack_name
+
+from ..engine.capture import OUTPUT_SIG, RESOURCE_REF_SIG, SECRET_SIG, SIG_KEY, UNKNOWN, CapturedResource
+from ..engine.runner import StackRun, stack_config
 from .config import LEVELS, PackInfo, StackTarget, check_registry_references, configure_request, stack_policy_configs
 
 #: The packs ``platformctl plan`` runs, in report order.

@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from ubertruck import PROJECT_ROOT
 from ubertruck.atomic import write_text_atomic
+
 from ..engine.capture import CapturedResource
 from ..engine.runner import StackRun
 from .config import PackInfo

@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from ubertruck.errors import UserError
+
 from .engine import ScanReport
 from .sarif import sarif_log
 

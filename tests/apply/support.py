@@ -12,9 +12,9 @@ from typing import Callable, Mapping, Sequence
 
 from platformctl.apply.operations import Failure, Operation, OutputSink, StackOutcome
 from platformctl.apply.options import FailureThreshold, RetryPolicy, RolloutOptions
+from tests.registry.support import valid_document
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef, all_stacks
-from tests.registry.support import valid_document
 
 ENVIRONMENTS = ("dev", "prod")
 TIERS = ("basic", "standard", "enterprise")

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from ubertruck import PROJECT_ROOT
 from platformctl.apply import target as target_module
 from platformctl.apply.operations import Failure
 from platformctl.apply.prepare import Selection, select_stacks
 from platformctl.apply.stack_run import classify, deployed_resources, prepare_workspace, resource_change, retained_resources
 from platformctl.apply.target import PASSPHRASE_FILE_VAR, materialise, resolve_target
+from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 from ubertruck.errors import UserError
 from ubertruck.registry import load_registry

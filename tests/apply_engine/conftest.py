@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from platformctl.apply.target import find_engine
+from platformctl.localaws.store import CloudStore
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 from ubertruck.errors import UserError
-from platformctl.apply.target import find_engine
-from platformctl.localaws.store import CloudStore
 
 
 def engine_missing() -> str | None:

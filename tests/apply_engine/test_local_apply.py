@@ -17,14 +17,14 @@ from typing import Callable, Iterator
 import pytest
 import yaml
 
-from ubertruck import PROJECT_ROOT
 from platformctl.apply.automation import AutomationStackOperations
 from platformctl.apply.operations import Failure
 from platformctl.apply.prepare import write_pack_configs
 from platformctl.apply.target import resolve_target
-from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, clear_faults, install_faults
 from platformctl.localaws.install import install_plugin
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from ubertruck.registry import load_registry
 from ubertruck.stacks import StackRef
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ubertruck import PROJECT_ROOT
 from platformctl.apply.target import find_engine, language_host_problem
+from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 
 from .conftest import engine_missing

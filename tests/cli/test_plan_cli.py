@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from platformctl.engine.plan import Planner, PlanSettings
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
-from platformctl.engine.plan import Planner, PlanSettings
 from ubertruck.registry import load_registry
 from ubertruck.stacks import all_stacks
 

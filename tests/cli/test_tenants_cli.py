@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.registry.support import run_cli, snapshot, valid_document, write_yaml
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 from ubertruck.registry import load_registry, load_tenant
-from tests.registry.support import run_cli, snapshot, valid_document, write_yaml
 
 SHIPPED = PROJECT_ROOT / "tenants"
 

@@ -26,11 +26,11 @@ from typing import Any, Callable, Iterator
 import pytest
 import yaml
 
+from platformctl.engine.capture import SECRET_SIG, SIG_KEY, CapturedResource
+from platformctl.engine.runner import run_stack, stack_config
 from ubertruck import PROJECT_ROOT
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import load_defaults
-from platformctl.engine.capture import SECRET_SIG, SIG_KEY, CapturedResource
-from platformctl.engine.runner import run_stack, stack_config
 from ubertruck.registry.loader import REGISTRY_DIR, load_tenant, tenant_file
 from ubertruck.settings import TenantSettings, tenant_settings
 from ubertruck.stacks import StackRef, parse_stack_name, read_environment_tenant_stacks

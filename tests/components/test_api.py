@@ -7,9 +7,9 @@ import json
 import pytest
 
 from components.api import check_routes, cors_origin_template
-from ubertruck.contracts import load_function_module
 from components.routes import Route, arn_path
 from tests.components.conftest import DEV_ACCOUNT, Plan
+from ubertruck.contracts import load_function_module
 
 METHOD = "aws:apigateway/method:Method"
 PERMISSION = "aws:lambda/permission:Permission"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from ubertruck.defaults import PlatformDefaults
 from platformctl.engine.capture import CapturedResource
 from platformctl.engine.names import NameClaim, collisions, stack_claims
 from platformctl.engine.providers import facts_for, provider_facts
 from platformctl.engine.runner import run_stack
+from ubertruck.defaults import PlatformDefaults
 from ubertruck.registry.loader import REGISTRY_DIR, load_registry
 from ubertruck.stacks import StackRef, all_stacks, parse_stack_name
 

@@ -8,9 +8,9 @@ import pytest
 
 from components.context import TenantContext
 from components.notification import UNWINDOWED_BATCH_LIMIT, checked_queue_settings, ses_grants
-from ubertruck.errors import UserError
 from tests.components._service_checks import ServiceFunctionContract, assert_encrypted_with_tenant_key, assert_role_allows_exactly
 from tests.components.conftest import DEV_ACCOUNT, PlanStore, settings_for, with_config
+from ubertruck.errors import UserError
 
 COMPONENT = "ubertruck:notification:NotificationService"
 

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from components.observability import layout, tenant_alarm_names
+from platformctl.engine.runner import stack_config
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
-from platformctl.engine.runner import stack_config
 from ubertruck.registry.loader import load_tenant, tenant_file
 from ubertruck.settings import tenant_settings
 

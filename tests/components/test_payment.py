@@ -6,7 +6,6 @@ import pytest
 
 from components.context import TenantContext
 from components.payment import PROVIDER_KEY_REFERENCE, provider_secret_arn
-from ubertruck.errors import UserError
 from tests.components._service_checks import (
     ServiceFunctionContract,
     assert_encrypted_with_tenant_key,
@@ -16,6 +15,7 @@ from tests.components._service_checks import (
     transactional_resources,
 )
 from tests.components.conftest import DEV_ACCOUNT, settings_for, with_config
+from ubertruck.errors import UserError
 
 COMPONENT = "ubertruck:payment:PaymentService"
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 
 from components.pipeline import PLATFORMCTL, health_alarms
+from platformctl.engine.runner import stack_config
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 from ubertruck.stacks import TenantStack
-from platformctl.engine.runner import stack_config
 
 from .conftest import DEV_ACCOUNT, Plan, account_of, policy_of
 

@@ -14,10 +14,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from ubertruck.contracts import service_packages_with
 from components.routes import ROUTES_MODULE, route_manifest
 from platformctl.engine.capture import CapturedResource
 from tests.components.conftest import DEFAULTS, Plan
+from ubertruck.contracts import service_packages_with
 
 RESOURCE = "aws:apigateway/resource:Resource"
 METHOD = "aws:apigateway/method:Method"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ubertruck.errors import UserError
 from tests.components.conftest import DEV_ACCOUNT, Plan, PlanStore
+from ubertruck.errors import UserError
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"

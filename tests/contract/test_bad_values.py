@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ubertruck.defaults import load_defaults
 from tests.registry.support import assert_reports, run_cli, valid_document, validate_errors, write_yaml
+from ubertruck.defaults import load_defaults
 
 DEFAULTS = load_defaults()
 

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from tests.registry.support import valid_document
+from ubertruck.contracts import FUNCTIONS_DIR, PUBLISHED_ENTRY, schema_for
 from ubertruck.defaults import load_defaults
 from ubertruck.errors import UserError, UserErrors
 from ubertruck.registry.loader import parse_tenant
-from ubertruck.contracts import FUNCTIONS_DIR, PUBLISHED_ENTRY, schema_for
 from ubertruck.settings import tenant_settings
-from tests.registry.support import valid_document
 
 # Imported after ubertruck.contracts, which registers the function library as `common`.
 from aws_lambda_powertools import Logger, Metrics  # noqa: E402  (isort: after the registration)

@@ -8,9 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from ubertruck.defaults import load_defaults
 from platformctl.engine import heap
 from platformctl.engine.runner import run_stack
+from ubertruck.defaults import load_defaults
 
 
 @pytest.fixture(autouse=True)

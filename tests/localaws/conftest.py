@@ -12,9 +12,9 @@ from typing import Iterator
 
 import pytest
 
-from ubertruck import PROJECT_ROOT
 from platformctl.localaws.server import REGION_ENV_VARS
 from platformctl.localaws.store import CloudStore
+from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient

@@ -6,8 +6,8 @@ import importlib
 import inspect
 import re
 
-from ubertruck import PROJECT_ROOT
 from platformctl.localaws.catalog import TYPES
+from ubertruck import PROJECT_ROOT
 
 _CONSTRUCTED = re.compile(r"aws\.([a-z0-9_]+)\.([A-Z][A-Za-z0-9]*)\(")
 _TOKEN = re.compile(r"__init__\(\s*'(aws:[^']+)'")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pulumi.runtime.proto import provider_pb2
 
-from ubertruck.defaults import load_defaults
 from platformctl.localaws.values import UNKNOWN
+from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient
 

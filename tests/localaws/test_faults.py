@@ -5,9 +5,9 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, install_faults
 from platformctl.localaws.store import CloudStore
+from ubertruck.defaults import load_defaults
 
 from .client import ProviderClient
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from platformctl.localaws.install import LAUNCHER, STAMP, install_plugin, launcher_script
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
-from platformctl.localaws.install import LAUNCHER, STAMP, install_plugin, launcher_script
 
 from .conftest import PROCESS_DEADLINE
 

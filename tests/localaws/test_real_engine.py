@@ -14,11 +14,11 @@ import pulumi_aws as aws
 import pytest
 from pulumi import automation as auto
 
-from ubertruck import PROJECT_ROOT
-from ubertruck.defaults import load_defaults
 from platformctl.localaws.faults import Fault, install_faults
 from platformctl.localaws.install import install_plugin
 from platformctl.localaws.store import CloudStore
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 
 TOOLS = PROJECT_ROOT / ".tools"
 PULUMI = TOOLS / "bin" / "pulumi"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from ubertruck.defaults import load_defaults
 from platformctl.package import BuildReport, PackageOptions, build_artifacts
+from ubertruck.defaults import load_defaults
 
 DEFAULTS = load_defaults()
 HOST_ARCH = "x86_64"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ubertruck.errors import UserError
 from platformctl.package import BuildReport, PackageOptions, build_artifacts
 from platformctl.package.files import file_sha256
 from platformctl.package.sources import handler_modules
+from ubertruck.errors import UserError
 
 from .conftest import FUNCTIONS_DIR, options_for
 

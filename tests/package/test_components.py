@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from platformctl.package import program_artifacts
-from ubertruck.artifacts import LambdaArtifacts, program_path
 from tests.components.conftest import PlanStore
+from ubertruck.artifacts import LambdaArtifacts, program_path
 
 from .conftest import DEFAULTS
 

@@ -6,9 +6,9 @@ from importlib import metadata
 
 import pytest
 
+from platformctl.package.requirements import parse_pins, project_pins, read_pins
 from ubertruck import PROJECT_ROOT
 from ubertruck.errors import UserError
-from platformctl.package.requirements import parse_pins, project_pins, read_pins
 
 from .conftest import DEFAULTS
 

@@ -7,10 +7,10 @@ from typing import Iterator
 
 import pytest
 
-from ubertruck.defaults import load_defaults
-from ubertruck import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, run_stack, stack_config
 from platformctl.policy.runner import PolicyContext, PolicySession, StackPolicyResult
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 from ubertruck.registry.loader import load_registry
 from ubertruck.stacks import all_stacks
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 from platformctl.engine.capture import CapturedResource
 from platformctl.engine.runner import StackRun
 from platformctl.policy.runner import PolicyContext
-from ubertruck.registry.model import Exemption, PolicySection
 from policies.rules import aws
+from ubertruck.registry.model import Exemption, PolicySection
 
 from .stacks import ACCOUNT, REGION, of_type
 

@@ -12,9 +12,9 @@ import json
 from typing import Any, Iterable
 
 from platformctl.engine.capture import ARCHIVE_SIG, ASSET_SIG, SECRET_SIG, SIG_KEY, CapturedResource
-from ubertruck.defaults import load_defaults
 from platformctl.engine.runner import StackRun
 from policies.rules import aws
+from ubertruck.defaults import load_defaults
 
 STACK, TENANT, ENV, REGION = "acme-prod", "acme", "prod", "ap-south-1"
 #: The prod account (defaults.yaml): the synthetic stack's provider pins it and its ARNs name it.

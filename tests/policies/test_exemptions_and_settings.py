@@ -10,10 +10,10 @@ from typing import Any
 import pydantic
 import pytest
 
-from ubertruck.errors import UserError
 from platformctl.policy.runner import PolicyContext, PolicySession
-from ubertruck.registry.model import Exemption
 from policies.rules import aws
+from ubertruck.errors import UserError
+from ubertruck.registry.model import Exemption
 
 from .conftest import evaluate, fired
 from .mutations import with_policy

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from platformctl.policy.runner import DEFAULT_PACKS, ENGINE_ADDRESS, PackProcess, startup_seconds
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
-from platformctl.policy.runner import DEFAULT_PACKS, ENGINE_ADDRESS, PackProcess, startup_seconds
 
 OFFLINE = load_defaults().offline
 STOCK = "sdk path: stock"

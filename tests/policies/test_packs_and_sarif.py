@@ -12,14 +12,14 @@ import pytest
 import yaml
 from sarif_kit import validation_errors
 
-from ubertruck import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, stack_config
-from ubertruck.defaults import load_defaults
 from platformctl.policy import runner
 from platformctl.policy.runner import DEFAULT_PACKS, PackProcess, PolicyContext, PolicySession
 from platformctl.policy.sarif import to_sarif, write_sarif
-from ubertruck.registry.model import Exemption
 from policies.rules import PACK_NAMES, PACKS, aws, rule
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
+from ubertruck.registry.model import Exemption
 
 from .conftest import evaluate
 from .mutations import with_policy

@@ -15,12 +15,12 @@ import pytest
 from google.protobuf import json_format
 
 from platformctl import cli
-from ubertruck import PROJECT_ROOT
 from platformctl.commands.policy import register
 from platformctl.policy.config import LEVELS
 from platformctl.policy.runner import PolicySession
 from policies.rules import ALL_RULES, PACK_NAMES, PACKS
 from tests.registry.support import run_cli
+from ubertruck import PROJECT_ROOT
 
 from .conftest import evaluate
 from .stacks import STACK, compliant_run

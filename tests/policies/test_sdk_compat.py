@@ -14,11 +14,11 @@ from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as servicer_module
 from pulumi_policy.proxy import UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from ubertruck import PROJECT_ROOT
-from ubertruck.defaults import load_defaults
 from policies import sdk_compat
 from policies.rules.sdk import plain
 from policies.sdk_compat import INTERNALS, VERIFIED_VERSIONS, check_internal, check_internals
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
 
 OFFLINE_VARIABLE = load_defaults().offline.pack_fast_paths_env_var
 REPORT_VARIABLE = load_defaults().offline.pack_sdk_path_report_env_var

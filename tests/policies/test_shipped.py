@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ubertruck import PROJECT_ROOT
 from platformctl.engine.runner import StackRun, stack_config
 from platformctl.policy.runner import PolicySession
+from ubertruck import PROJECT_ROOT
 
 
 def test_every_shipped_stack_has_no_mandatory_violation(session: PolicySession, shipped_plans: dict[str, StackRun]) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ubertruck.errors import UserError
 from platformctl.scan import scan
 from platformctl.scan.formats import render
+from ubertruck.errors import UserError
 
 from .conftest import write
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ubertruck.errors import UserError
 from platformctl.scan import scan
 from platformctl.scan.ruleset import shipped_rule_file
+from ubertruck.errors import UserError
 
 from .conftest import found, write
 
