@@ -1,8 +1,9 @@
 """The build manifest (``<output>/manifest.json``) and the typed view the program deploys from.
 
 ``LambdaArtifacts`` is what a stack program receives: the layer zip and each handler's zip, as
-absolute paths. Building it never happens here; this module only reads what a build wrote, so a
-program can find the artifacts without any registry or network access.
+absolute paths. Building it never happens here: the builder (``platformctl/package``) writes the
+manifest and returns this model, which ``__main__.py`` hands to ``TenantPlatform``; this module
+only models (and reads back) what a build wrote.
 
 >>> artifacts = read_manifest(Path("build/lambda/arm64"))      # doctest: +SKIP
 >>> artifacts.function_zip("booking.handler").name             # doctest: +SKIP
@@ -16,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import PROJECT_ROOT
-from .defaults import PlatformDefaults
 from .errors import UserError
 
 MANIFEST_FILE = "manifest.json"
@@ -75,7 +74,3 @@ def read_manifest(root: Path) -> LambdaArtifacts:
         raise UserError(str(path), "no Lambda artifacts built here; run `platformctl package`") from None
     return artifacts_from_document(root, document)
 
-
-def default_root(defaults: PlatformDefaults, project_root: Path = PROJECT_ROOT) -> Path:
-    """Where ``platformctl package`` writes the platform architecture's artifacts by default."""
-    return project_root / defaults.artifacts.output_dir / defaults.platform.lambda_architecture
