@@ -20,7 +20,7 @@ from ubertruck.defaults import load_defaults
 from .conftest import engine_missing
 
 #: What a project copy needs: the program, its packages, the registry and the shared stack file.
-PROJECT_PARTS = ("__main__.py", "defaults.yaml", "components", "platformctl", "functions", "tenants", "policies", ".venv")
+PROJECT_PARTS = ("__main__.py", "defaults.yaml", "ubertruck", "components", "platformctl", "functions", "tenants", "policies", ".venv")
 #: Copied, not linked: `pulumi stack init` writes the secrets salt into them.
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.dev.yaml")
 
