@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores on the build machines; pytest-xdist spreads the suite over them.
 TEST_WORKERS ?= auto
 
-.PHONY: venv plan test validate scan bench clean engine package
+.PHONY: venv plan test lint validate scan bench clean engine package
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ package: venv
 ## The test suite (mock runtime, Analyzer protocol, moto).
 test: venv
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## Linters: ruff over the repository, mypy over the domain core, the components and platformctl (pyproject.toml).
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 validate: venv
 	$(BIN)/platformctl tenants validate

@@ -25,11 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.plan_scaling import synthetic_registry  # noqa: E402
-from benchmarks.readme import write_section  # noqa: E402
-from ubertruck import PROJECT_ROOT  # noqa: E402
+from benchmarks.plan_scaling import synthetic_registry
+from benchmarks.readme import write_section
+from ubertruck import PROJECT_ROOT
 
 HEADING = "Apply with the real engine (--local)"
 SECONDS_PER_MINUTE = 60

@@ -9,7 +9,7 @@
 Per-stack overhead is (run - baseline) / stacks, medians of interleaved rounds in the same run.
 The stand-in (``NoWorkStackOperations``) writes one output line and returns a success.
 
-Run:  .venv/bin/python benchmarks/apply_scheduling.py [--stacks N] [--rounds R] [--write]
+Run:  PYTHONPATH=. .venv/bin/python benchmarks/apply_scheduling.py [--stacks N] [--rounds R] [--write]
 ``--write`` replaces the "## Apply scheduling" section of benchmarks/README.md.
 """
 
@@ -25,19 +25,17 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from rich.console import Console
+
+from platformctl.apply.operations import Operation, OutputSink, StackOutcome
+from platformctl.apply.options import RolloutOptions, options_from_defaults
+from platformctl.apply.rollout import plan_rollout, run_rollout
+from platformctl.apply.scheduler import Scheduler
+from ubertruck.defaults import load_defaults
+from ubertruck.registry.model import Tenant
+from ubertruck.stacks import StackRef, all_stacks
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO)]
-
-from rich.console import Console  # noqa: E402
-
-from platformctl.apply.operations import Operation, OutputSink, StackOutcome  # noqa: E402
-from platformctl.apply.options import RolloutOptions, options_from_defaults  # noqa: E402
-from platformctl.apply.rollout import plan_rollout, run_rollout  # noqa: E402
-from platformctl.apply.scheduler import Scheduler  # noqa: E402
-from ubertruck.defaults import load_defaults  # noqa: E402
-from ubertruck.registry.model import Tenant  # noqa: E402
-from ubertruck.stacks import StackRef, all_stacks  # noqa: E402
-
 SECTION = "## Apply scheduling"
 STACKS = 1_000
 ROUNDS = 7

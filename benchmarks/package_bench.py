@@ -10,7 +10,7 @@
 
 The baseline is the cold build of the same run: without content addressing, every build is one.
 
-Run:  .venv/bin/python benchmarks/package_bench.py [--write]
+Run:  PYTHONPATH=. .venv/bin/python benchmarks/package_bench.py [--write]
 ``--write`` replaces the "## Package" section of benchmarks/README.md with the figures.
 """
 
@@ -26,13 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from platformctl.package import PackageOptions, build_artifacts
+from platformctl.package.wheelhouse import ensure_wheels
+from ubertruck.defaults import load_defaults
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO)]
-
-from platformctl.package import PackageOptions, build_artifacts  # noqa: E402
-from platformctl.package.wheelhouse import ensure_wheels  # noqa: E402
-from ubertruck.defaults import load_defaults  # noqa: E402
-
 SECTION = "Package"
 COLD_RUNS = 3
 REBUILD_RUNS = 10

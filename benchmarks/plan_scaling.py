@@ -31,15 +31,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.readme import write_section  # noqa: E402
-from platformctl.engine import report  # noqa: E402
-from platformctl.engine.plan import Planner, PlanSettings  # noqa: E402
-from ubertruck import PROJECT_ROOT  # noqa: E402
-from ubertruck.defaults import load_defaults  # noqa: E402
-from ubertruck.registry import load_registry  # noqa: E402
-from ubertruck.stacks import all_stacks  # noqa: E402
+from benchmarks.readme import write_section
+from platformctl.engine import report
+from platformctl.engine.plan import Planner, PlanSettings
+from ubertruck import PROJECT_ROOT
+from ubertruck.defaults import load_defaults
+from ubertruck.registry import load_registry
+from ubertruck.stacks import all_stacks
 
 WORKERS = 2
 
@@ -65,7 +63,7 @@ def _peak_mib() -> float:
     return max(own, kids) / 1024
 
 
-def measure(label: str, work) -> dict[str, float]:  # noqa: ANN001
+def measure(label: str, work) -> dict[str, float]:
     cpu0, t0 = _cpu_seconds(), time.perf_counter()
     work()
     wall = time.perf_counter() - t0

@@ -16,26 +16,23 @@ import argparse
 import os
 import copy
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+from pulumi_policy.deserialize import deserialize_properties
+
+from platformctl.engine.capture import CapturedResource
+from platformctl.engine.runner import StackRun, run_stack, stack_config
+from platformctl.policy.config import registry_parameters
+from platformctl.policy.runner import PolicyContext, PolicySession, engine_value
+from policies.rules import ALL_RULES
+from policies.rules.base import StackFacts, Subject
+from policies.rules.sdk import evaluate_resource, evaluate_stack, load_documents, rule_defaults
+from tests.policies.stacks import PREFIX, STACK, compliant_resources
+from ubertruck.stacks import all_stacks
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pulumi_policy.deserialize import deserialize_properties  # noqa: E402
-
-from platformctl.engine.capture import CapturedResource  # noqa: E402
-from platformctl.engine.runner import StackRun, run_stack, stack_config  # noqa: E402
-from platformctl.policy.config import registry_parameters  # noqa: E402
-from platformctl.policy.runner import PolicyContext, PolicySession, engine_value  # noqa: E402
-from policies.rules import ALL_RULES  # noqa: E402
-from policies.rules.base import StackFacts, Subject  # noqa: E402
-from policies.rules.sdk import evaluate_resource, evaluate_stack, load_documents, rule_defaults  # noqa: E402
-from tests.policies.stacks import PREFIX, STACK, compliant_resources  # noqa: E402
-from ubertruck.stacks import all_stacks  # noqa: E402
-
 TARGET_RESOURCES = 100
 SECTION = "## Policy evaluation"
 
@@ -85,7 +82,7 @@ def floor_evaluator(run: StackRun, context: PolicyContext) -> Callable[[], int]:
     return evaluate
 
 
-def timed(fn: Callable[[], Any], repeat: int) -> float:  # noqa: ANN401
+def timed(fn: Callable[[], Any], repeat: int) -> float:
     """Median seconds of ``repeat`` calls (after one warm-up)."""
     return statistics.median(interleaved([fn], repeat)[0])
 

@@ -70,7 +70,7 @@ class TenantContext:
         return self.settings.service_config(service, schema)
 
 
-def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:  # noqa: ANN401
+def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
     """Resource options for a child of ``parent`` (the convention: ``parent=self`` everywhere)."""
     return pulumi.ResourceOptions(parent=parent, **kwargs)
 

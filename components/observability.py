@@ -62,7 +62,7 @@ def tenant_alarm_names(prefix: str) -> list[str]:
 # --------------------------------------------------------------------------- dashboard widgets
 
 
-def _graph(title: str, metrics: list[list[Any]], region: str, period: int, stat: str = "Sum", **extra: Any) -> dict[str, Any]:  # noqa: ANN401
+def _graph(title: str, metrics: list[list[Any]], region: str, period: int, stat: str = "Sum", **extra: Any) -> dict[str, Any]:
     return {
         "type": "metric",
         "width": WIDGET_WIDTH,

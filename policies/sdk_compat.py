@@ -109,7 +109,7 @@ MOCK_RUNTIME_INTERNALS: tuple[Internal, ...] = (
 INTERNALS: tuple[Internal, ...] = FAST_PATH_INTERNALS + MOCK_RUNTIME_INTERNALS
 
 
-def _resolve(internal: Internal) -> Any:  # noqa: ANN401
+def _resolve(internal: Internal) -> Any:
     """The object ``internal`` names; AttributeError or ImportError when it is gone."""
     target: Any = importlib.import_module(internal.module)
     for part in internal.attribute.split("."):
@@ -123,7 +123,7 @@ def _resolve(internal: Internal) -> Any:  # noqa: ANN401
 _ABSENT = object()
 
 
-def _code_names(function: Any) -> set[str]:  # noqa: ANN401
+def _code_names(function: Any) -> set[str]:
     code = getattr(inspect.unwrap(function), "__code__", None)
     return set(code.co_names) if code is not None else set()
 
@@ -260,7 +260,7 @@ def install_fast_paths() -> None:
 # ----------------------------------------------------------------------------------------
 
 
-def configure_mock_runtime(monitor: Any, logger: logging.Logger, project: str, stack: str, organization: str) -> None:  # noqa: ANN401
+def configure_mock_runtime(monitor: Any, logger: logging.Logger, project: str, stack: str, organization: str) -> None:
     """Install the SDK's mock runtime for one program run in the current context.
 
     This is ``pulumi.runtime.set_mocks`` with two differences: no root stack is registered here

@@ -204,7 +204,7 @@ class PlatformDefaults(_Strict):
         return self.compliance.cloudwatch_retention_days[-1]
 
 
-def parse_defaults(data: Any, where: str) -> PlatformDefaults:  # noqa: ANN401
+def parse_defaults(data: Any, where: str) -> PlatformDefaults:
     """Validate a defaults document; every declared environment must have settings."""
     try:
         defaults = PlatformDefaults.model_validate(data)

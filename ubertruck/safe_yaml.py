@@ -43,7 +43,7 @@ class _DataOnlyConstruction:
     """Construction rules shared by the pure-Python and the libyaml loaders: non-data tags,
     duplicate keys and unreadable scalars are refused."""
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # noqa: ANN401
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
         except _SCALAR_READ_ERRORS:
@@ -73,7 +73,7 @@ class _DataOnlyConstruction:
 class _DataOnlyLoader(_DataOnlyConstruction, yaml.SafeLoader):
     """SafeLoader that also refuses aliases while composing, before any node is built."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: ANN401 (PyYAML's signature)
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
             raise _alias_error(self.peek_event())
         return super().compose_node(parent, index)
@@ -85,7 +85,7 @@ _FAST_BASE = getattr(yaml, "CSafeLoader", None)
 _FastDataOnlyLoader = type("_FastDataOnlyLoader", (_DataOnlyConstruction, _FAST_BASE), {}) if _FAST_BASE else None
 
 
-def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:  # noqa: ANN401
+def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
     raise yaml.constructor.ConstructorError(
         None, None, f"tag {_short_tag(node.tag)} is not allowed; registry files hold plain data", node.start_mark
     )
@@ -97,7 +97,7 @@ for _loader in _LOADERS:
     _loader.add_multi_constructor(f"{_STANDARD_TAG_PREFIX}python/", _refuse_tag)
 
 
-def _refuse_standard_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:  # noqa: ANN401
+def _refuse_standard_tag(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
     return _refuse_tag(loader, "", node)
 
 
@@ -116,17 +116,17 @@ def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
-def load_text(text: str, where: str) -> Any:  # noqa: ANN401 (any YAML data)
+def load_text(text: str, where: str) -> Any:
     """Parse one YAML document of plain data; raise ``UserError`` naming ``where`` and the line."""
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
         raise UserError(where, f"file is larger than {MAX_DOCUMENT_BYTES} bytes; expected a small YAML document")
     try:
         if _FastDataOnlyLoader is None:
-            return yaml.load(text, Loader=_DataOnlyLoader)  # noqa: S506 (the loader is data-only)
+            return yaml.load(text, Loader=_DataOnlyLoader)
         for event in yaml.parse(text, Loader=_FAST_BASE):
             if isinstance(event, AliasEvent):
                 raise _alias_error(event)
-        return yaml.load(text, Loader=_FastDataOnlyLoader)  # noqa: S506 (the loader is data-only)
+        return yaml.load(text, Loader=_FastDataOnlyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -144,7 +144,7 @@ def load_text(text: str, where: str) -> Any:  # noqa: ANN401 (any YAML data)
         raise UserError(where, "malformed YAML: nesting is too deep") from None
 
 
-def load_file(path: Path) -> Any:  # noqa: ANN401
+def load_file(path: Path) -> Any:
     """Read and parse ``path`` with :func:`load_text`."""
     where = str(path)
     try:

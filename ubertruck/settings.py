@@ -112,7 +112,7 @@ def _is_sensitive(loc: Sequence[str], environment: str, patterns: Iterable[str])
 
 
 def _problems(
-    schema: type[BaseModel], tree: Any, base: tuple[str, ...], environment: str, sensitive: Sequence[str], shown_as: tuple[str, ...] | None = None  # noqa: ANN401
+    schema: type[BaseModel], tree: Any, base: tuple[str, ...], environment: str, sensitive: Sequence[str], shown_as: tuple[str, ...] | None = None
 ) -> list[ConfigProblem]:
     """``tree`` (the part of a config tree at ``base``) against ``schema``; each problem's
     location starts with ``shown_as`` (default ``base``): a fallback document holds the
@@ -306,7 +306,7 @@ class TenantSettings:
                     params.append(self._param(rel, value, patterns, f"services/{service}/{section}"))
         return params
 
-    def _param(self, rel: str, value: Any, patterns: list[str], section: str) -> ConfigParameter:  # noqa: ANN401
+    def _param(self, rel: str, value: Any, patterns: list[str], section: str) -> ConfigParameter:
         secure = any(fnmatch.fnmatchcase(rel, p) for p in patterns)
         text = json.dumps(value, sort_keys=True, separators=(",", ":"))
         return ConfigParameter(path=f"/{self.tenant.id}/{rel}", value=text, secure=secure, section=section)

@@ -56,7 +56,7 @@ class Authorizer:
         self._keys = JwksCache(self._fetch_jwks)
         self._verifier = TokenVerifier(runtime.env.tenant_id, self._keys)
 
-    def authorize(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401, ARG002
+    def authorize(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = APIGatewayAuthorizerRequestEvent(event)
         obs = self._runtime.obs
         obs.annotate(tenant_id=self._runtime.env.tenant_id, operation=OPERATION)
@@ -96,7 +96,7 @@ class Authorizer:
             response.deny_all_routes()
         return response.asdict()
 
-    def _fetch_jwks(self, url: str) -> Any:  # noqa: ANN401
+    def _fetch_jwks(self, url: str) -> Any:
         operational = self._runtime.config.global_config().model.operational
         client = RetryingHttpClient(operational.timeouts.provider_timeout_seconds, operational.retry_policies, opener=self._opener)
         return client.get_json(url)

@@ -46,7 +46,7 @@ class TenantClaimIssuer:
     def __init__(self, runtime: FunctionRuntime[ServiceConfig]) -> None:
         self._runtime = runtime
 
-    def issue(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401, ARG002
+    def issue(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         trigger = PreTokenGenerationV2TriggerEvent(event)
         logger = self._runtime.logger
         if not trigger.trigger_source.startswith(TOKEN_GENERATION):

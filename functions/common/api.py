@@ -101,7 +101,7 @@ class ApiFunction(FunctionRuntime[ServiceT]):
 
     # --- per request -----------------------------------------------------------------------------
 
-    def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401
+    def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         request_id = _request_id(event, context)
         try:
             tenant = tenant_context(event, self.env.tenant_id)
@@ -152,7 +152,7 @@ class ApiFunction(FunctionRuntime[ServiceT]):
     def _add_route(self, route: ApiRoute, target: Endpoint) -> None:
         """Serve ``route``: its endpoint runs after the operation is authorized for the caller."""
 
-        def endpoint(**path_params: str) -> Any:  # noqa: ANN401
+        def endpoint(**path_params: str) -> Any:
             scope = _current_scope.get()
             scope.operation = route.operation
             self.obs.annotate(tenant_id=scope.tenant.tenant_id, operation=route.operation)
@@ -195,13 +195,13 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         self.logger.exception("unexpected error", extra={"error_type": type(exc).__name__})
         return json_response(INTERNAL_ERROR_STATUS, internal_error_body(_current_scope.get().request_id))
 
-    def _route_not_found(self, exc: Exception) -> Response:  # noqa: ARG002
+    def _route_not_found(self, exc: Exception) -> Response:
         missing = NotFound("no such route")
         self.obs.count(missing.metric)
         return json_response(missing.status_code, missing.body(_current_scope.get().request_id))
 
 
-def _request_id(event: Mapping[str, Any], context: Any) -> str:  # noqa: ANN401
+def _request_id(event: Mapping[str, Any], context: Any) -> str:
     """API Gateway's request id (the one clients see), else the Lambda request id."""
     request_context = event.get("requestContext")
     if isinstance(request_context, Mapping) and request_context.get("requestId"):

@@ -93,7 +93,7 @@ class AuditTrail:
     ...                                   include_config_version=True)      # doctest: +SKIP
     """
 
-    def __init__(self, dynamodb_client: Any) -> None:  # noqa: ANN401
+    def __init__(self, dynamodb_client: Any) -> None:
         self._client = dynamodb_client
 
     def write(self, record: AuditRecord, *, table: str, retention_days: int, include_config_version: bool) -> None:

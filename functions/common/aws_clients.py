@@ -47,7 +47,7 @@ class AwsClients:
         self._operational = operational
         self._clients: dict[str, Any] = {}
 
-    def client(self, service_name: str) -> Any:  # noqa: ANN401 - boto3 clients are dynamically typed
+    def client(self, service_name: str) -> Any:
         existing = self._clients.get(service_name)
         if existing is None:
             existing = boto3.client(service_name, config=botocore_config(self._operational()))

@@ -87,7 +87,7 @@ def config_version(values: Mapping[str, Any]) -> str:
     return hashlib.blake2b(canonical.encode(), digest_size=10).hexdigest()
 
 
-def freeze(value: Any) -> Any:  # noqa: ANN401
+def freeze(value: Any) -> Any:
     """A read-only copy of decoded JSON: mappings become ``MappingProxyType``, lists tuples.
 
     The snapshot is shared by every request of the process, so no caller may change it.
@@ -290,13 +290,13 @@ class ConfigurationClient(Generic[ServiceT]):
             return None
 
     def _fetch_path(self, path: str) -> Callable[[int], Any]:
-        def fetch(max_age: int) -> Any:  # noqa: ANN401
+        def fetch(max_age: int) -> Any:
             return self.provider.get_multiple(path, max_age=max_age, recursive=True, decrypt=True)
 
         return fetch
 
     def _fetch_one(self, name: str) -> Callable[[int], Any]:
-        def fetch(max_age: int) -> Any:  # noqa: ANN401
+        def fetch(max_age: int) -> Any:
             return self.provider.get(name, max_age=max_age, decrypt=True)
 
         return fetch

@@ -29,7 +29,7 @@ def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _serializer.serialize(_storable(value)) for key, value in values.items() if value is not None}
 
 
-def _storable(value: Any) -> Any:  # noqa: ANN401
+def _storable(value: Any) -> Any:
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, Mapping):
@@ -44,7 +44,7 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
 
 
-def _plain(value: Any) -> Any:  # noqa: ANN401
+def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else value
     if isinstance(value, list):

@@ -42,7 +42,7 @@ class ServiceError(Exception):
     code: ClassVar[str]
     metric: ClassVar[str]
 
-    def __init_subclass__(cls, *, status_code: int, code: str, metric: str, **kwargs: Any) -> None:  # noqa: ANN401
+    def __init_subclass__(cls, *, status_code: int, code: str, metric: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.status_code, cls.code, cls.metric = status_code, code, metric
 

@@ -47,7 +47,7 @@ class DomainEvent:
 class EventPublisher:
     """Publishes ``DomainEvent``s to SNS with a low-level client."""
 
-    def __init__(self, sns_client: Any) -> None:  # noqa: ANN401
+    def __init__(self, sns_client: Any) -> None:
         self._client = sns_client
 
     def publish(self, topic_arn: str, event: DomainEvent) -> str:
@@ -64,7 +64,7 @@ class EventPublisher:
         return str(response["MessageId"])
 
 
-def publish_for(scope: Any, sns_client: Any, subject_id: str, event_type: str, data: Mapping[str, Any]) -> None:  # noqa: ANN401
+def publish_for(scope: Any, sns_client: Any, subject_id: str, event_type: str, data: Mapping[str, Any]) -> None:
     """Publish ``event_type`` about ``subject_id`` for the request's tenant, stamped with the config
     version the request was served with, to the service's ``events_topic_arn`` resource.
 

@@ -43,7 +43,7 @@ class FallbackDocument:
     observability: Mapping[str, Any] | None
 
     @classmethod
-    def from_mapping(cls, data: Any) -> FallbackDocument:  # noqa: ANN401
+    def from_mapping(cls, data: Any) -> FallbackDocument:
         """Check the document's shape; the values are checked by the config schemas."""
         if not isinstance(data, Mapping):
             raise FallbackUnavailable("fallback document: expected a JSON object at the root")

@@ -45,7 +45,7 @@ class RetryingHttpClient:
         self._opener = opener
         self._sleep = sleep
 
-    def get_json(self, url: str) -> Any:  # noqa: ANN401
+    def get_json(self, url: str) -> Any:
         """GET ``url`` and decode its JSON body."""
         if not url.startswith("https://"):
             raise HttpFailure(f"refusing to fetch a non-HTTPS URL: {url}")

@@ -31,7 +31,7 @@ _DATA_ARGUMENT = "request"
 class IdempotentCall:
     """Runs operations through Powertools ``idempotent_function`` with per-call configuration."""
 
-    def __init__(self, dynamodb_client: Any, *, key_prefix: str) -> None:  # noqa: ANN401
+    def __init__(self, dynamodb_client: Any, *, key_prefix: str) -> None:
         self._client = dynamodb_client
         self._key_prefix = key_prefix
         self._layers: dict[tuple[str, int], DynamoDBPersistenceLayer] = {}
@@ -44,7 +44,7 @@ class IdempotentCall:
         key: Mapping[str, str],
         payload: Mapping[str, Any],
         expires_after_seconds: int,
-        lambda_context: Any,  # noqa: ANN401
+        lambda_context: Any,
     ) -> dict[str, Any]:
         """``operation(payload)`` the first time ``key`` is seen, its stored result afterwards.
 

@@ -71,7 +71,7 @@ class FunctionRuntime(Generic[ServiceT]):
         """The Lambda handler for ``handler``: log context, tracing and the metrics flush."""
 
         @functools.wraps(handler)
-        def lambda_handler(event: Any, context: Any) -> ResultT:  # noqa: ANN401
+        def lambda_handler(event: Any, context: Any) -> ResultT:
             self.obs.bind_request()
             self._may_read_config = True
             try:
@@ -142,7 +142,7 @@ class FunctionRuntime(Generic[ServiceT]):
                 retention_days=compliance.data_retention.days,
                 include_config_version=compliance.audit_requirements.include_config_version,
             )
-        except Exception:  # noqa: BLE001 - the operation's outcome stands; a lost record is alarmed on
+        except Exception:
             self.obs.count(AUDIT_WRITE_FAILED)
             self.logger.exception("audit record not written", extra={"request_id": request_id, "action": action})
 

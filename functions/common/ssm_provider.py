@@ -38,7 +38,7 @@ class DescribedSSMProvider(SSMProvider):
     Only ``transform=None`` is meaningful with this provider: records are not strings.
     """
 
-    def _get(self, name: str, decrypt: bool = False, **sdk_options: Any) -> ParameterRecord:  # type: ignore[override]  # noqa: ANN401
+    def _get(self, name: str, decrypt: bool = False, **sdk_options: Any) -> ParameterRecord:  # type: ignore[override]
         sdk_options["Name"] = name
         sdk_options["WithDecryption"] = decrypt
         parameter = self.client.get_parameter(**sdk_options)["Parameter"]
@@ -49,7 +49,7 @@ class DescribedSSMProvider(SSMProvider):
         path: str,
         decrypt: bool | None = None,
         recursive: bool = False,
-        **sdk_options: Any,  # noqa: ANN401
+        **sdk_options: Any,
     ) -> dict[str, ParameterRecord]:
         sdk_options["Path"] = path
         sdk_options["WithDecryption"] = bool(decrypt)

@@ -30,7 +30,7 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     ]
 
 
-def parse_model(model: type[ModelT], data: Any) -> ModelT:  # noqa: ANN401
+def parse_model(model: type[ModelT], data: Any) -> ModelT:
     """``model`` validated from ``data``; ``BadRequest`` with field details when it does not fit."""
     try:
         return model.model_validate(data)
@@ -38,7 +38,7 @@ def parse_model(model: type[ModelT], data: Any) -> ModelT:  # noqa: ANN401
         raise BadRequest("invalid request", field_errors(exc)) from None
 
 
-def json_body(event: Mapping[str, Any]) -> Any:  # noqa: ANN401
+def json_body(event: Mapping[str, Any]) -> Any:
     """The decoded JSON body of a proxy event; ``BadRequest`` when absent or not JSON."""
     body = event.get("body")
     if body is None or body == "":

@@ -35,7 +35,7 @@ class DeliveryResult:
 class Outbox:
     """Sends rendered messages with low-level SNS and SES clients."""
 
-    def __init__(self, sns_client: Any, ses_client: Any) -> None:  # noqa: ANN401
+    def __init__(self, sns_client: Any, ses_client: Any) -> None:
         self._sns = sns_client
         self._ses = ses_client
 

@@ -55,7 +55,7 @@ class NotificationConsumer:
         self._runtime = runtime
         self._outbox: Outbox | None = None
 
-    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ANN401
+    def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda handler body: the partial batch response."""
         self._runtime.obs.annotate(tenant_id=self._runtime.env.tenant_id, operation="notification:consume")
         # A batch whose every record fails is reported the same way: record by record.

@@ -63,7 +63,7 @@ def _value(name: str, data: Mapping[str, Any], business: NotificationBusiness) -
     return str(value)
 
 
-def display_amount(amount_minor: Any, currency: Any, business: NotificationBusiness) -> str:  # noqa: ANN401
+def display_amount(amount_minor: Any, currency: Any, business: NotificationBusiness) -> str:
     """``amount_minor`` of ``currency`` as people read it, e.g. ``₹1,073.80``."""
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool):
         raise RenderError("the event's amount is not a whole number of minor units")

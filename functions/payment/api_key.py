@@ -22,7 +22,7 @@ from common.errors import ConfigurationError
 class ProviderApiKey:
     """Fetches and caches the provider API key with one Secrets Manager client."""
 
-    def __init__(self, secretsmanager_client: Any) -> None:  # noqa: ANN401
+    def __init__(self, secretsmanager_client: Any) -> None:
         self._provider = SecretsProvider(boto3_client=secretsmanager_client)
 
     def get(self, secret_arn: str, field: str, max_age: int) -> str:

@@ -47,7 +47,7 @@ def refund_key(payment_id: str, refund_id: str) -> dict[str, str]:
 class PaymentRepository:
     """Reads and writes one tenant's payments table with a low-level DynamoDB client."""
 
-    def __init__(self, client: Any, table: str) -> None:  # noqa: ANN401
+    def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
 

@@ -256,7 +256,7 @@ def _check_amount(request: AuthorizeRequest, config: PaymentConfig) -> None:
         raise BadRequest("invalid request", problems)
 
 
-def _optional_body(scope: Scope) -> Any:  # noqa: ANN401
+def _optional_body(scope: Scope) -> Any:
     """A capture may have no body at all (capture everything); otherwise it is JSON like any other."""
     return json_body(scope.event) if scope.event.get("body") else {}
 

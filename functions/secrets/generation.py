@@ -28,7 +28,7 @@ _CLASSES: dict[str, tuple[str, Callable[[GenerationProfile], bool]]] = {
 }
 
 
-def generate(client: Any, profile: GenerationProfile) -> str:  # noqa: ANN401
+def generate(client: Any, profile: GenerationProfile) -> str:
     """A new random value for ``profile`` from Secrets Manager."""
     options: dict[str, Any] = {
         "PasswordLength": profile.length,

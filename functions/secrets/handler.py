@@ -34,7 +34,7 @@ class RotationHandler:
     def __init__(self, runtime: FunctionRuntime[SecretsConfig]) -> None:
         self._runtime = runtime
 
-    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, str]:  # noqa: ANN401
+    def handle(self, event: Mapping[str, Any], context: Any) -> dict[str, str]:
         step, secret_id, token = (str(event.get(key, "")) for key in ("Step", "SecretId", "ClientRequestToken"))
         obs = self._runtime.obs
         obs.annotate(tenant_id=self._runtime.env.tenant_id, operation=f"secrets:{step}")

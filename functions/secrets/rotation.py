@@ -47,7 +47,7 @@ class RotationFailed(Exception):
 class SecretRotation:
     """Runs rotation steps with a Secrets Manager client, under one tenant's generation rules."""
 
-    def __init__(self, client: Any, own_tenant: str, technical: SecretsTechnical) -> None:  # noqa: ANN401
+    def __init__(self, client: Any, own_tenant: str, technical: SecretsTechnical) -> None:
         self._client = client
         self._own_tenant = own_tenant
         self._technical = technical

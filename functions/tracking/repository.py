@@ -50,7 +50,7 @@ class Page:
 class TrackingRepository:
     """Reads and writes one tenant's tracking table with a low-level DynamoDB client."""
 
-    def __init__(self, client: Any, table: str) -> None:  # noqa: ANN401
+    def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
 

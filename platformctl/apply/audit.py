@@ -30,7 +30,7 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def record(self, action: str, outcome: str, *, tenant: str = "", stack: str = "", **details: Any) -> dict[str, Any]:  # noqa: ANN401
+    def record(self, action: str, outcome: str, *, tenant: str = "", stack: str = "", **details: Any) -> dict[str, Any]:
         entry = {
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "operator": operator(),

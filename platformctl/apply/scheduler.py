@@ -225,7 +225,7 @@ class Scheduler:
 
         try:
             return self.operations.run(self.operation, stack, on_output)
-        except Exception as exc:  # noqa: BLE001 - the protocol says run() never raises; one that does fails only its stack
+        except Exception as exc:
             log.write(traceback.format_exc())
             return StackOutcome(
                 stack=stack.name,

@@ -93,7 +93,7 @@ def _summary_line(text: str, defaults: PlatformDefaults) -> str:
     return (lines[-1] if lines else "the engine failed without a message")[:500]
 
 
-def _changes(result: Any, operation: Operation) -> dict[str, int]:  # noqa: ANN401
+def _changes(result: Any, operation: Operation) -> dict[str, int]:
     if operation == "preview":
         return {str(k): int(v) for k, v in (result.change_summary or {}).items()}
     summary = getattr(result, "summary", None)
@@ -104,7 +104,7 @@ def _changes(result: Any, operation: Operation) -> dict[str, int]:  # noqa: ANN4
 _UNCHANGED = {"same", "read", "refresh", "import"}
 
 
-def resource_change(engine_event: Any, *, refresh: bool) -> dict[str, Any] | None:  # noqa: ANN401
+def resource_change(engine_event: Any, *, refresh: bool) -> dict[str, Any] | None:
     """The change an engine event announces, as names only; None for events that change nothing.
 
     An operation's plan shows in its steps (``resourcePreEvent``); a refresh's drift shows in the
@@ -175,7 +175,7 @@ def run_operation(
         captured.append(line)
         on_output(line)
 
-    def event(engine_event: Any) -> None:  # noqa: ANN401
+    def event(engine_event: Any) -> None:
         change = resource_change(engine_event, refresh=operation == "refresh" or refresh_preview)
         if change is not None:
             changes.append(change)

@@ -45,7 +45,7 @@ def sources_digest(project_root: Path = PROJECT_ROOT) -> str:
     return digest.hexdigest()
 
 
-def stack_key(sources: str, stack: str, inputs: list[bytes], shared_outputs: Any) -> str:  # noqa: ANN401
+def stack_key(sources: str, stack: str, inputs: list[bytes], shared_outputs: Any) -> str:
     """The cache key of one stack."""
     digest = hashlib.sha256()
     digest.update(sources.encode())

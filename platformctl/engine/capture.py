@@ -55,7 +55,7 @@ class CapturedResource:
         return cls(**data)
 
 
-def plain(value: Any) -> Any:  # noqa: ANN401 (any wire value)
+def plain(value: Any) -> Any:
     """Turn a wire value into plain JSON: secrets masked, assets and archives summarised."""
     if isinstance(value, dict):
         sig = value.get(SIG_KEY)

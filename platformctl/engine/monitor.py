@@ -128,7 +128,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         urn = "urn:pulumi:" + "::".join([self._stack_name(), self._project(), f"pulumi:providers:{package}", f"default_{version}"])
         return f"{urn}::{UNKNOWN}"
 
-    def _capture(self, request: Any, urn: str, custom: bool, read: bool) -> CapturedResource:  # noqa: ANN401
+    def _capture(self, request: Any, urn: str, custom: bool, read: bool) -> CapturedResource:
         wire = json_format.MessageToDict(request.properties if read else request.object, preserving_proto_field_name=True)
         provider = request.provider
         if custom and not provider and not request.type.startswith("pulumi:"):
@@ -158,7 +158,7 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         self.captured.append(resource)
         return resource
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name), ANN401
+    def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == ROOT_STACK_TYPE:
             self._stack_urn = urn
@@ -172,13 +172,13 @@ class CaptureMonitor(pulumi_mocks.MockMonitor):
         self.plan_mocks.current_urn = urn
         return super().RegisterResource(request)
 
-    def ReadResource(self, request: Any) -> Any:  # noqa: N802, ANN401
+    def ReadResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         self._capture(request, urn, custom=True, read=True)
         self.plan_mocks.current_urn = urn
         return super().ReadResource(request)
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802, ANN401
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self._stack_urn:
             from pulumi.runtime import rpc
 
@@ -198,7 +198,7 @@ def _refuse_if_disabled(type_: str, name: str) -> None:
         raise DefaultProviderDisabled(f"default provider for '{package}' disabled: '{type_}::{name}' must use an explicit provider")
 
 
-def _plain_option(value: Any) -> Any:  # noqa: ANN401
+def _plain_option(value: Any) -> Any:
     """Option list entries are strings or proto messages (aliases); reports need JSON."""
     if hasattr(value, "DESCRIPTOR"):
         return json_format.MessageToDict(value, preserving_proto_field_name=True)
@@ -212,7 +212,7 @@ class OutputsOnlyMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.stack_outputs: dict[str, Any] = {}
 
-    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802, ANN401
+    def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.split("::")[2] == ROOT_STACK_TYPE:
             from pulumi.runtime import rpc
 

@@ -135,7 +135,7 @@ class Collision:
         return f"{self.claims[0].describe()} is claimed by " + ", ".join(f"{c.stack} ({c.urn})" for c in self.claims)
 
 
-def _text(value: Any) -> str | None:  # noqa: ANN401
+def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 

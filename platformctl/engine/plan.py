@@ -155,7 +155,7 @@ def _run_job(job: _Job) -> _JobResult:
 
 def _init_worker(policy_context: "PolicyContext | None") -> None:
     # Import the program's modules once per worker instead of once per stack.
-    import components.shared  # noqa: F401
+    import components.shared
     import components.tenant  # noqa: F401
 
     _start_policy_session(policy_context)

@@ -36,7 +36,7 @@ def is_default_provider(reference: str) -> bool:
     return bool(reference) and (name == DEFAULT_PROVIDER_NAME or name.startswith(DEFAULT_PROVIDER_NAME + "_"))
 
 
-def string_list(value: Any) -> list[str]:  # noqa: ANN401 (a wire value)
+def string_list(value: Any) -> list[str]:
     """A list-valued provider input or config value (``allowedAccountIds``, say) as a list of
     strings: a list, its JSON encoding, or nothing (``[]``). Anything else (an unknown, a
     malformed string) is also ``[]``: nothing that can be relied on."""

@@ -67,7 +67,7 @@ def stack_config(project_root: Path, stack: str) -> dict[str, str]:
     return config
 
 
-def _json(value: Any) -> str:  # noqa: ANN401
+def _json(value: Any) -> str:
     import json
 
     return json.dumps(value)

@@ -31,7 +31,11 @@ PACKAGE = "aws"
 REGION_ENV_VARS = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 _KIND = provider_pb2.PropertyDiff.Kind
-_CHANGE_KINDS = {("add", False): _KIND.ADD, ("add", True): _KIND.ADD_REPLACE, ("delete", False): _KIND.DELETE, ("delete", True): _KIND.DELETE_REPLACE, ("update", False): _KIND.UPDATE, ("update", True): _KIND.UPDATE_REPLACE}
+_CHANGE_KINDS = {
+    ("add", False): _KIND.ADD, ("add", True): _KIND.ADD_REPLACE,
+    ("delete", False): _KIND.DELETE, ("delete", True): _KIND.DELETE_REPLACE,
+    ("update", False): _KIND.UPDATE, ("update", True): _KIND.UPDATE_REPLACE,
+}
 
 Reply = TypeVar("Reply")
 

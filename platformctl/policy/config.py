@@ -262,7 +262,7 @@ def stack_policy_configs(
 _VALIDATORS: dict[tuple[str, str], Any] = {}
 
 
-def _validator(pack: str, meta: PolicyMeta) -> Any:  # noqa: ANN401
+def _validator(pack: str, meta: PolicyMeta) -> Any:
     """The policy's schema validator, built once per pack process lifetime (they are slow to build)."""
     key = (pack, meta.name)
     if key not in _VALIDATORS:

@@ -122,7 +122,7 @@ class PolicyContext:
     registry_dir: Path = PROJECT_ROOT / "tenants"
 
     @classmethod
-    def from_registry(cls, tenants: Mapping[str, Tenant] | None = None, **overrides: Any) -> "PolicyContext":  # noqa: ANN401
+    def from_registry(cls, tenants: Mapping[str, Tenant] | None = None, **overrides: Any) -> "PolicyContext":
         from ubertruck.registry.loader import load_registry
 
         defaults = load_defaults()
@@ -159,7 +159,7 @@ class PolicyContext:
 # ----------------------------------------------------------------------------------------
 
 
-def engine_value(value: Any, ids: Mapping[str, str]) -> Any:  # noqa: ANN401
+def engine_value(value: Any, ids: Mapping[str, str]) -> Any:
     """A captured wire value as the engine hands it to an analyzer: secrets, assets and
     archives kept; resource references as their id (custom) or URN (component); output
     values as their value, or the unknown sentinel; internal ``__`` keys dropped."""

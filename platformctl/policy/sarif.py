@@ -33,7 +33,7 @@ SEVERITY_SCORE = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0
 _COMPONENT_TYPE = re.compile(r"^ubertruck:([a-z_][a-z0-9_]*):([A-Za-z][A-Za-z0-9]*)$")
 
 
-def _rule(meta: Any) -> dict[str, Any]:  # noqa: ANN401
+def _rule(meta: Any) -> dict[str, Any]:
     return {
         "id": meta.name,
         "name": meta.name,

@@ -169,7 +169,7 @@ def _location(loc: Iterable[Any]) -> str:
     return ".".join(str(part) for part in loc) or "(root)"
 
 
-def parse_rule_file(data: Any, where: str) -> RuleFile:  # noqa: ANN401 (any YAML data)
+def parse_rule_file(data: Any, where: str) -> RuleFile:
     """Validate one parsed rule file; raise ``UserErrors`` with one line per problem."""
     if not isinstance(data, dict):
         raise UserError(where, "expected a mapping with `version: 1` and `rules:`")

@@ -43,7 +43,7 @@ def policy_param(key: str, schema: Mapping[str, Any], description: str) -> Param
 def platform_param(path: tuple[str, ...], schema: Mapping[str, Any], description: str) -> Param:
     """A parameter whose default lives in the project's ``defaults.yaml`` at ``path``."""
 
-    def source(documents: Mapping[str, Any]) -> Any:  # noqa: ANN401
+    def source(documents: Mapping[str, Any]) -> Any:
         value: Any = documents["platform"]
         for step in path:
             value = value[step]
@@ -73,7 +73,7 @@ class Statement:
         return self.effect == "Allow"
 
 
-def _listed(value: Any, path: str) -> tuple[str, ...]:  # noqa: ANN401
+def _listed(value: Any, path: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if is_unknown(value):
@@ -85,7 +85,7 @@ def _listed(value: Any, path: str) -> tuple[str, ...]:  # noqa: ANN401
     return tuple(str(i) for i in items)
 
 
-def parse_document(document: Any, path: str) -> list[Statement]:  # noqa: ANN401
+def parse_document(document: Any, path: str) -> list[Statement]:
     """Statements of a policy document given as JSON text or a mapping.
 
     Unparseable text is an empty document with no statements; the caller decides whether

@@ -55,11 +55,11 @@ class Unknown(Exception):
         self.path = path
 
 
-def is_unknown(value: Any) -> bool:  # noqa: ANN401
+def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in UNKNOWNS
 
 
-def get(props: Mapping[str, Any], *path: str | int, default: Any = None) -> Any:  # noqa: ANN401
+def get(props: Mapping[str, Any], *path: str | int, default: Any = None) -> Any:
     """``props[path[0]][path[1]]...``; ``default`` when a step is missing; :class:`Unknown`
     when a step is unknown. Missing and null are the same thing to a rule."""
     value: Any = props
@@ -83,12 +83,12 @@ def _dotted(path: Sequence[str | int]) -> str:
     return ".".join(str(p) for p in path) or "(properties)"
 
 
-def label(key: Any) -> str:  # noqa: ANN401
+def label(key: Any) -> str:
     """A map key fit for a message: identifiers as they are, anything else anonymised."""
     return f"'{key}'" if isinstance(key, str) and _IDENTIFIER.match(key) else "an entry"
 
 
-def strings(value: Any) -> Iterator[str]:  # noqa: ANN401
+def strings(value: Any) -> Iterator[str]:
     """Every known string inside ``value`` (keys excluded), depth first."""
     if isinstance(value, str):
         if value not in UNKNOWNS:

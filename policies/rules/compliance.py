@@ -59,7 +59,12 @@ RULES: tuple[RuleSpec, ...] = (
         description="Log retention meets the tenant's data-retention setting.",
         severity="high",
         remediation="Use TenantSettings.log_retention_days (the tenant's data retention rounded up to a CloudWatch value).",
-        params={"data_retention_days": platform_param(("compliance", "default_data_retention_days"), {"type": "integer", "minimum": 1}, "The tenant's data retention in days (registry compliance.data_retention_days).")},
+        params={
+            "data_retention_days": platform_param(
+                ("compliance", "default_data_retention_days"), {"type": "integer", "minimum": 1},
+                "The tenant's data retention in days (registry compliance.data_retention_days).",
+            ),
+        },
         types=(LOG_GROUP,),
     ),
     RuleSpec(

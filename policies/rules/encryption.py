@@ -32,11 +32,11 @@ MANAGED_PARAM = policy_param("aws_managed_key_prefix", {"type": "string"}, "Alia
 SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 
-def _customer_key(key: Any, config: Mapping[str, Any]) -> bool:  # noqa: ANN401
+def _customer_key(key: Any, config: Mapping[str, Any]) -> bool:
     return isinstance(key, str) and bool(key) and not key.split(":")[-1].startswith(config["aws_managed_key_prefix"])
 
 
-def _key_check(*path: str, customer: bool = True) -> Any:  # noqa: ANN401
+def _key_check(*path: str, customer: bool = True) -> Any:
     """A check that the key property at ``path`` is set (and, with ``customer``, that it is
     not an AWS-managed key)."""
     prop = ".".join(path)
@@ -74,7 +74,7 @@ def check_rotation(subject: Subject, config: Mapping[str, Any]) -> Iterator[str]
         yield "property 'enableKeyRotation' is not true"
 
 
-def _tls_ok(policy: Any, config: Mapping[str, Any]) -> bool:  # noqa: ANN401
+def _tls_ok(policy: Any, config: Mapping[str, Any]) -> bool:
     order = list(config["tls_policies"])
     minimum = config["tls_minimum_version"]
     return policy in order and minimum in order and order.index(policy) >= order.index(minimum)
@@ -86,7 +86,7 @@ def check_domain_tls(subject: Subject, config: Mapping[str, Any]) -> Iterator[st
         yield f"property '{'.'.join(path)}' is below the TLS minimum {config['tls_minimum_version']} (or unset)"
 
 
-def _denies_plain_http(document: Any, path: str, config: Mapping[str, Any]) -> bool:  # noqa: ANN401
+def _denies_plain_http(document: Any, path: str, config: Mapping[str, Any]) -> bool:
     key = config["tls_condition_key"]
     for st in parse_document(document, path):
         if st.effect != "Deny":
@@ -112,7 +112,7 @@ def _tls_minimum(documents: Mapping[str, Any]) -> str:
     return documents["platform"]["tenant_config"]["global"]["security"]["encryption_settings"]["tls_minimum_version"]
 
 
-def _rule(name: str, types: tuple[str, ...], check: Any, description: str, remediation: str, **extra: Any) -> RuleSpec:  # noqa: ANN401
+def _rule(name: str, types: tuple[str, ...], check: Any, description: str, remediation: str, **extra: Any) -> RuleSpec:
     return RuleSpec(name=name, check=check, area=AREA, description=description, severity=extra.pop("severity", "high"),
                     remediation=remediation, types=types, **extra)
 

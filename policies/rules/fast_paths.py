@@ -42,7 +42,7 @@ class Memo:
     never reused while it is cached.
     """
 
-    def lookup(self, key: Any) -> Any:  # noqa: ANN401
+    def lookup(self, key: Any) -> Any:
         """The result remembered for ``key`` in this request, or ``MISS``."""
         entries = getattr(_REQUEST, "entries", None)
         if entries is None:
@@ -50,7 +50,7 @@ class Memo:
         entry = entries.get((id(self), id(key)))
         return entry[1] if entry is not None and entry[0] is key else MISS
 
-    def remember(self, key: Any, result: Any) -> Any:  # noqa: ANN401
+    def remember(self, key: Any, result: Any) -> Any:
         entries = getattr(_REQUEST, "entries", None)
         if entries is not None:
             entries[(id(self), id(key))] = (key, result)
@@ -61,7 +61,7 @@ def one_request(method: Callable[..., Any]) -> Callable[..., Any]:
     """A servicer entry point (``Analyze``, ``AnalyzeStack``) that opens a memo scope for the
     request it serves and drops it when the request is answered."""
 
-    def serve(self: Any, request: Any, context: Any) -> Any:  # noqa: ANN401
+    def serve(self: Any, request: Any, context: Any) -> Any:
         outer = getattr(_REQUEST, "entries", None)
         _REQUEST.entries = {}
         try:
@@ -79,7 +79,7 @@ class LastCalls(Memo):
     def __init__(self, function: Callable[[Any], Any]) -> None:
         self.function = function
 
-    def __call__(self, argument: Any, *rest: Any, **options: Any) -> Any:  # noqa: ANN401
+    def __call__(self, argument: Any, *rest: Any, **options: Any) -> Any:
         if rest or options:
             return self.function(argument, *rest, **options)
         found = self.lookup(argument)
@@ -90,7 +90,7 @@ def per_request(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """A servicer method that reads only the request, memoised on the request."""
     memo = Memo()
 
-    def cached(self: Any, request: Any) -> Any:  # noqa: ANN401
+    def cached(self: Any, request: Any) -> Any:
         found = memo.lookup(request)
         return memo.remember(request, method(self, request)) if found is MISS else found
 
@@ -106,7 +106,7 @@ def struct_to_dict(struct: struct_pb2.Struct) -> dict[str, Any]:
     return {key: value_to_python(value) for key, value in struct.fields.items()}
 
 
-def value_to_python(value: struct_pb2.Value) -> Any:  # noqa: ANN401
+def value_to_python(value: struct_pb2.Value) -> Any:
     """``json_format``'s reading of one ``Value``: null or unset → None, and a non-finite
     number refused as the printer refuses it."""
     kind = value.WhichOneof("kind")
@@ -131,7 +131,7 @@ def value_to_python(value: struct_pb2.Value) -> Any:  # noqa: ANN401
 def message_to_dict(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
     """``MessageToDict`` with the direct path for a ``Struct`` called without options."""
 
-    def convert(message: Any, *args: Any, **options: Any) -> dict[str, Any]:  # noqa: ANN401
+    def convert(message: Any, *args: Any, **options: Any) -> dict[str, Any]:
         if not args and not options and message.DESCRIPTOR.full_name == _STRUCT:
             return struct_to_dict(message)
         return original(message, *args, **options)

@@ -98,7 +98,7 @@ def _principal_arn_conditions(condition: Mapping[str, Any]) -> list[str]:
     return [str(v) for v in values]
 
 
-def key_policy_findings(policy: Any, path: str, facts: StackFacts, usage: Sequence[str]) -> Iterable[str]:  # noqa: ANN401
+def key_policy_findings(policy: Any, path: str, facts: StackFacts, usage: Sequence[str]) -> Iterable[str]:
     for st in parse_document(policy, path):
         if not st.allows:
             continue
@@ -130,7 +130,7 @@ def check_key_policies(subjects: Sequence[Subject], config: Mapping[str, Any], f
             yield s.urn, message
 
 
-def _stack_rule(name: str, check: Any, description: str, remediation: str, params: Mapping[str, Any]) -> RuleSpec:  # noqa: ANN401
+def _stack_rule(name: str, check: Any, description: str, remediation: str, params: Mapping[str, Any]) -> RuleSpec:
     return RuleSpec(name=name, stack_check=check, area=AREA, description=description, severity="critical",
                     remediation=remediation, params=params, tenant_only=True)
 

@@ -10,7 +10,7 @@ from .base import Subject, get
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 
 
-def _role_name(value: Any) -> str:  # noqa: ANN401
+def _role_name(value: Any) -> str:
     """A role given by name or by ARN → its name."""
     return value.rsplit("/", 1)[-1] if isinstance(value, str) else ""
 

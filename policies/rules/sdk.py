@@ -77,7 +77,7 @@ def config_schema(rule: RuleSpec, documents: Documents) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties=properties)
 
 
-def plain(value: Any) -> Any:  # noqa: ANN401
+def plain(value: Any) -> Any:
     """Strip the SDK's unknown-checking proxies: rules work on plain data and check
     unknowns themselves (see :class:`policies.rules.base.Unknown`).
 
@@ -91,7 +91,7 @@ def plain(value: Any) -> Any:  # noqa: ANN401
     return value
 
 
-def _item(container: Any, key: Any) -> Any:  # noqa: ANN401
+def _item(container: Any, key: Any) -> Any:
     """``container[key]``, or the unknown sentinel stored there."""
     try:
         return container[key]
@@ -154,13 +154,13 @@ def evaluate_stack(rule: RuleSpec, subjects: Sequence[Subject], config: Mapping[
     return [("", f) if isinstance(f, _UnknownFinding) else f for f in found]
 
 
-def _plain_once(value: Any) -> Any:  # noqa: ANN401
+def _plain_once(value: Any) -> Any:
     """:func:`plain`, once per proxy (every policy of a request sees the same proxy once the
     conversions of fast_paths are installed)."""
     return _PLAIN(value)
 
 
-def _subject(type_: str, name: str, urn: str, props: Any, provider: Any, config: Mapping[str, Any], parent: str = "") -> Subject:  # noqa: ANN401
+def _subject(type_: str, name: str, urn: str, props: Any, provider: Any, config: Mapping[str, Any], parent: str = "") -> Subject:
     """The rules' view of one resource; built once per request and shared by every policy that
     looks at it (a Subject is immutable), keyed on the request's properties proxy."""
     key = (type_, name, urn, parent, tuple(config["environments"]), provider.resource_type if provider is not None else "",

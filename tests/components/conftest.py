@@ -290,7 +290,7 @@ def plans(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     return PlanStore(None, tmp_path_factory)
 
 
-def _stack_fixture(stack: str) -> Any:  # noqa: ANN401 (a pytest fixture)
+def _stack_fixture(stack: str) -> Any:
     """A session fixture: the plan of ``stack`` with the real registry."""
 
     @pytest.fixture(scope="session")

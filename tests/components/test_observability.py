@@ -22,7 +22,7 @@ KEY = "aws:kms/key:Key"
 TOPIC = "aws:sns/topic:Topic"
 
 
-def _settings(tenant_id: str, env: str) -> Any:  # noqa: ANN401
+def _settings(tenant_id: str, env: str) -> Any:
     return tenant_settings(load_tenant(tenant_file(tenant_id)), env, load_defaults())
 
 

@@ -50,7 +50,7 @@ CASES: list[tuple[str, str, Any, str]] = [
 ]
 
 
-def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:  # noqa: ANN401
+def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
     *parents, leaf = dotted.split(".")
     for part in parents:
         tree = tree.setdefault(part, {})
@@ -87,7 +87,7 @@ def test_bad_service_value_is_refused_with_file_and_dotted_path(tmp_path: Path, 
         ("operational.retry_policy", {"max_attempts": 3}, "unknown entry"),
     ],
 )
-def test_bad_global_value_is_refused_with_file_and_dotted_path(tmp_path: Path, dotted: str, value: Any, words: str) -> None:  # noqa: ANN401
+def test_bad_global_value_is_refused_with_file_and_dotted_path(tmp_path: Path, dotted: str, value: Any, words: str) -> None:
     document = valid_document()
     _set(document["config"]["global"], dotted, value)
     path = write_yaml(tmp_path / "north-star.yaml", document)

@@ -22,10 +22,10 @@ from ubertruck.registry.loader import parse_tenant
 from ubertruck.settings import tenant_settings
 
 # Imported after ubertruck.contracts, which registers the function library as `common`.
-from aws_lambda_powertools import Logger, Metrics  # noqa: E402  (isort: after the registration)
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # noqa: E402
-from common.config_client import SOURCE_FALLBACK, ConfigurationClient  # noqa: E402
-from common.errors import ConfigurationError  # noqa: E402
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from common.config_client import SOURCE_FALLBACK, ConfigurationClient
+from common.errors import ConfigurationError
 
 DEFAULTS = load_defaults()
 WHERE = "tenants/north-star.yaml"
@@ -36,10 +36,10 @@ FUNCTION_SERVICES = [s for s in DEFAULTS.platform.services if (FUNCTIONS_DIR / s
 class Unreachable:
     """An SSM provider whose every read fails, as when the config service is down."""
 
-    def get_multiple(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def get_multiple(self, *args: Any, **kwargs: Any) -> Any:
         raise GetParameterError("config service unreachable")
 
-    def get(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def get(self, *args: Any, **kwargs: Any) -> Any:
         raise GetParameterError("config service unreachable")
 
     def clear_cache(self) -> None:
@@ -112,7 +112,7 @@ def test_shipped_defaults_give_every_function_a_fallback_it_loads(code_root: Pat
 # --- random configs ----------------------------------------------------------------------------
 
 
-def _leaves(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:  # noqa: ANN401
+def _leaves(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     if isinstance(node, dict):
         for key, value in node.items():
             yield from _leaves(value, (*path, key))
@@ -124,7 +124,7 @@ def _leaves(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, 
 LEAVES = [(path, value) for path, value in _leaves(DEFAULTS.tenant_config["services"]) if path[0] in FUNCTION_SERVICES or path[0] == "observability"]
 
 
-def _value_like(default: Any) -> st.SearchStrategy[Any]:  # noqa: ANN401
+def _value_like(default: Any) -> st.SearchStrategy[Any]:
     """Well-typed values for an entry whose default is ``default``: same type, any size (some
     beyond what the schema allows, which validation must then refuse)."""
     if isinstance(default, bool):

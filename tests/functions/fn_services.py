@@ -52,11 +52,11 @@ def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
 
 
 def call_api(
-    function: Any,  # noqa: ANN401 - an ApiFunction of any service
+    function: Any,
     method: str,
     path: str,
     *,
-    body: Any = None,  # noqa: ANN401
+    body: Any = None,
     user: str = "user-1",
     roles: str = "customer",
     tenant: str | None = "acme",
@@ -69,7 +69,7 @@ def call_api(
     return function.lambda_handler(api_event(method, path, body=body, headers=headers, query=query, authorizer=context), FakeLambdaContext())
 
 
-def record_calls(client: Any) -> list[str]:  # noqa: ANN401
+def record_calls(client: Any) -> list[str]:
     """Collect the name of every API call ``client`` (a boto3 client) makes from now on."""
     calls: list[str] = []
     client.meta.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))

@@ -41,7 +41,7 @@ TABLE_TTL = "expires_at"
 IDEMPOTENCY_TABLE_TTL = "expiration"
 
 
-def load_yaml(path: Path) -> Any:  # noqa: ANN401
+def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
@@ -64,7 +64,7 @@ def tenant_config(tenant: str, environment: str, registry_config: bool = False) 
     return copy.deepcopy(registered_settings(tenant, environment, registry_config).config)
 
 
-def set_in(tree: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:  # noqa: ANN401
+def set_in(tree: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     """``tree`` with the entry at ``a.b.c`` replaced by ``value`` (a changed copy)."""
     changed = copy.deepcopy(tree)
     node = changed
@@ -206,7 +206,7 @@ def api_event(
     path: str,
     *,
     resource: str | None = None,
-    body: Any = None,  # noqa: ANN401
+    body: Any = None,
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, str] | None = None,
     path_parameters: Mapping[str, str] | None = None,
@@ -243,7 +243,7 @@ def api_event(
     }
 
 
-def response_json(response: Mapping[str, Any]) -> Any:  # noqa: ANN401
+def response_json(response: Mapping[str, Any]) -> Any:
     return json.loads(response["body"])
 
 
@@ -278,21 +278,21 @@ def metric_total(blob: Mapping[str, Any], name: str) -> float:
     return float(sum(value)) if isinstance(value, list) else float(value)
 
 
-def ssm_outage(client: Any) -> Any:  # noqa: ANN401
+def ssm_outage(client: Any) -> Any:
     """Make ``client`` (an SSM client) fail every call as if the endpoint were unreachable.
 
     Returns the handler so the test can unregister it to end the outage.
     """
     from botocore.exceptions import EndpointConnectionError
 
-    def unreachable(**kwargs: Any) -> None:  # noqa: ANN401
+    def unreachable(**kwargs: Any) -> None:
         raise EndpointConnectionError(endpoint_url="https://ssm.unreachable.example")
 
     client.meta.events.register_first("before-send.ssm.*", unreachable)
     return unreachable
 
 
-def subscribe_to_events(tenant: Tenant, region: str) -> Any:  # noqa: ANN401
+def subscribe_to_events(tenant: Tenant, region: str) -> Any:
     """Subscribe a fresh SQS queue to the tenant's booking events; returns ``drain()`` -> messages."""
     sqs = boto3.client("sqs", region_name=region)
     url = sqs.create_queue(QueueName=f"{tenant.prefix}-events-probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
@@ -310,7 +310,7 @@ def subscribe_to_events(tenant: Tenant, region: str) -> Any:  # noqa: ANN401
     return drain
 
 
-def build_function(handler_module: ModuleType, tenant: Tenant, code_root: Path, **options: Any) -> Any:  # noqa: ANN401
+def build_function(handler_module: ModuleType, tenant: Tenant, code_root: Path, **options: Any) -> Any:
     """``handler_module.build`` for ``tenant``, with the tenant's ``fallback.json`` packaged at ``code_root``."""
     from common.environment import FunctionEnvironment
 

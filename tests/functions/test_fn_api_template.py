@@ -99,13 +99,13 @@ def create_item(scope: RequestScope[DemoConfig]) -> tuple[dict[str, Any], int]:
     return {"size": widget.size}, 201
 
 
-def make_create_idempotent(function: ApiFunction[DemoConfig]) -> Any:  # noqa: ANN401
+def make_create_idempotent(function: ApiFunction[DemoConfig]) -> Any:
     runner = IdempotentCall(function.aws.client("dynamodb"), key_prefix="demo.create")
 
     def create_once(scope: RequestScope[DemoConfig]) -> tuple[dict[str, Any], int]:
         widget = parse_body(Widget, scope.event)
 
-        def operation(payload: Any) -> dict[str, Any]:  # noqa: ANN401
+        def operation(payload: Any) -> dict[str, Any]:
             CREATED.append(dict(payload))
             EventPublisher(function.aws.client("sns")).publish(
                 scope.config.integration.resources.events_topic_arn,
@@ -126,7 +126,7 @@ def make_create_idempotent(function: ApiFunction[DemoConfig]) -> Any:  # noqa: A
     return create_once
 
 
-def _now() -> Any:  # noqa: ANN401
+def _now() -> Any:
     from common.clock import utc_now
 
     return utc_now()
@@ -208,7 +208,7 @@ def test_foreign_tenant_is_refused_before_anything_is_read_or_written(demo: ApiF
 
 
 @pytest.mark.parametrize("authorizer", [None, authorizer_for(None), authorizer_for("acme", user_id=None)], ids=["no-context", "no-tenant-claim", "no-user"])
-def test_missing_tenant_context_is_refused(demo: ApiFunction[DemoConfig], acme: Tenant, authorizer: Any) -> None:  # noqa: ANN401
+def test_missing_tenant_context_is_refused(demo: ApiFunction[DemoConfig], acme: Tenant, authorizer: Any) -> None:
     response = call(demo, api_event("GET", "/items/i-1", authorizer=authorizer))
     assert response["statusCode"] == 403
     assert audit_items(acme) == []
@@ -276,7 +276,7 @@ def test_trace_is_annotated_with_tenant_and_operation(demo: ApiFunction[DemoConf
     assert annotations == {"tenant_id": "acme", "operation": "booking:read"}
 
 
-def test_without_observability_in_the_fallback_metrics_are_dropped_not_fatal(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+def test_without_observability_in_the_fallback_metrics_are_dropped_not_fatal(provision_tenant: Any, code_root: Path) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
     document = tenant.fallback_document("booking")
     del document["observability"]  # what a generator that omits the key packages

@@ -44,11 +44,11 @@ def jwks(*keys: tuple[str, rsa.RSAPrivateKey]) -> dict[str, Any]:
 class JwksEndpoint:
     """Stands in for urllib's urlopen: answers from a script, records each request."""
 
-    def __init__(self, *answers: Any) -> None:  # noqa: ANN401
+    def __init__(self, *answers: Any) -> None:
         self.answers = list(answers) or [jwks((KID, SIGNING_KEY))]
         self.requests: list[tuple[str, float]] = []
 
-    def __call__(self, request: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def __call__(self, request: Any, **kwargs: Any) -> Any:
         self.requests.append((request.full_url, kwargs["timeout"]))
         answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         if isinstance(answer, Exception):
@@ -68,7 +68,7 @@ def build(tenant: Tenant, code_root: Path, endpoint: JwksEndpoint) -> FunctionRu
     return build_function(auth_handler, tenant, code_root, opener=endpoint)
 
 
-def claims(tenant: Tenant, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401
+def claims(tenant: Tenant, **overrides: Any) -> dict[str, Any]:
     resources = tenant.resources["auth"]
     rules = tenant.config["global"]["security"]["authentication_rules"]
     now = int(time.time())
@@ -194,7 +194,7 @@ def test_signing_keys_are_cached_for_the_configured_age(authorizer: FunctionRunt
     assert len(endpoint.requests) == 1
 
 
-def test_zero_cache_age_refetches_and_survives_a_failed_refresh(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN401
+def test_zero_cache_age_refetches_and_survives_a_failed_refresh(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = set_in(tenant_config("acme", "dev"), "services.auth.technical.cache", {"max_age_seconds": 0})
     config = set_in(config, "global.operational.retry_policies", {"max_attempts": 1, "base_delay_ms": 0, "max_delay_ms": 0})
     tenant = provision_tenant("acme", config=config)
@@ -206,7 +206,7 @@ def test_zero_cache_age_refetches_and_survives_a_failed_refresh(provision_tenant
     assert "StaleSigningKeysUsed" in metric_names(capsys.readouterr().out)
 
 
-def test_jwks_fetch_retries_transient_failures(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+def test_jwks_fetch_retries_transient_failures(provision_tenant: Any, code_root: Path) -> None:
     config = set_in(tenant_config("acme", "dev"), "global.operational.retry_policies", {"max_attempts": 3, "base_delay_ms": 0, "max_delay_ms": 0})
     tenant = provision_tenant("acme", config=config)
     endpoint = JwksEndpoint(urllib.error.URLError("reset"), TimeoutError(), jwks((KID, SIGNING_KEY)))
@@ -215,7 +215,7 @@ def test_jwks_fetch_retries_transient_failures(provision_tenant: Any, code_root:
     assert len(endpoint.requests) == 3
 
 
-def test_no_signing_keys_at_all_fails_closed(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+def test_no_signing_keys_at_all_fails_closed(provision_tenant: Any, code_root: Path) -> None:
     config = set_in(tenant_config("acme", "dev"), "global.operational.retry_policies", {"max_attempts": 2, "base_delay_ms": 0, "max_delay_ms": 0})
     tenant = provision_tenant("acme", config=config)
     function = build(tenant, code_root, JwksEndpoint(urllib.error.URLError("down")))
@@ -223,7 +223,7 @@ def test_no_signing_keys_at_all_fails_closed(provision_tenant: Any, code_root: P
         authorize(function, token(claims(tenant)))
 
 
-def test_maximum_token_age_comes_from_config(provision_tenant: Any, code_root: Path, endpoint: JwksEndpoint) -> None:  # noqa: ANN401
+def test_maximum_token_age_comes_from_config(provision_tenant: Any, code_root: Path, endpoint: JwksEndpoint) -> None:
     config = set_in(tenant_config("acme", "dev"), "global.security.authentication_rules.token_max_age_seconds", 60)
     tenant = provision_tenant("acme", config=config)
     function = build(tenant, code_root, endpoint)

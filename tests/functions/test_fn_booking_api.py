@@ -56,7 +56,7 @@ def booking(acme: Tenant, code_root: Path) -> ApiFunction[Any]:
     return build(acme, code_root)
 
 
-def shipment(**overrides: Any) -> dict[str, Any]:  # noqa: ANN401
+def shipment(**overrides: Any) -> dict[str, Any]:
     body = {
         "distance_km": "12.5",
         "weight_kg": "800",
@@ -69,7 +69,7 @@ def shipment(**overrides: Any) -> dict[str, Any]:  # noqa: ANN401
     return body
 
 
-def create(function: ApiFunction[Any], key: str, user: str = "user-1", body: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401
+def create(function: ApiFunction[Any], key: str, user: str = "user-1", body: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
     return send(function, "POST", "/bookings", body=body or shipment(**overrides), user=user, headers={"Idempotency-Key": key})
 
 
@@ -197,7 +197,7 @@ def test_retry_after_a_half_finished_create_lands_on_the_same_booking(booking: A
     events = subscribe(acme)
     sns = booking.aws.client("sns")
 
-    def unreachable(**_: Any) -> None:  # noqa: ANN401
+    def unreachable(**_: Any) -> None:
         from botocore.exceptions import EndpointConnectionError
 
         raise EndpointConnectionError(endpoint_url="https://sns.unreachable.example")
@@ -218,7 +218,7 @@ def test_retry_completes_a_create_interrupted_between_its_writes(booking: ApiFun
     dynamodb = booking.aws.client("dynamodb")
     puts: list[str] = []
 
-    def fail_first_summary(params: dict[str, Any], **_: Any) -> None:  # noqa: ANN401
+    def fail_first_summary(params: dict[str, Any], **_: Any) -> None:
         if params.get("TableName") == acme.resources["booking"]["bookings_table"]:
             puts.append(params["Item"]["pk"]["S"])
             if len(puts) == 2:  # the details item went in; the first summary does not

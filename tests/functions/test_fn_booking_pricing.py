@@ -91,7 +91,10 @@ def test_limits_come_from_business_rules() -> None:
         check_limits(at_limit, tighter, DEFAULT_PRICING)
 
 
-@pytest.mark.parametrize("body", [{"distance_km": 0, "weight_kg": 1}, {"distance_km": "NaN", "weight_kg": 1}, {"distance_km": 1, "weight_kg": 1, "surcharges": ["night", "night"]}, {"distance_km": 1, "weight_kg": 1, "price": 1}])
+@pytest.mark.parametrize("body", [
+    {"distance_km": 0, "weight_kg": 1}, {"distance_km": "NaN", "weight_kg": 1},
+    {"distance_km": 1, "weight_kg": 1, "surcharges": ["night", "night"]}, {"distance_km": 1, "weight_kg": 1, "price": 1},
+])
 def test_quote_request_rejects_impossible_shipments(body: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         QuoteRequest.model_validate(body)

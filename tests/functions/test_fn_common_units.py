@@ -70,7 +70,7 @@ def test_tenant_context_comes_from_the_authorizer_only() -> None:
     [None, {}, authorizer_for(None), authorizer_for(""), authorizer_for("globex"), authorizer_for("acme", user_id=None), authorizer_for("ACME")],
     ids=["no-authorizer", "empty", "no-tenant", "blank-tenant", "other-tenant", "no-user", "case-variant"],
 )
-def test_incomplete_or_foreign_tenant_context_is_refused(authorizer: Any) -> None:  # noqa: ANN401
+def test_incomplete_or_foreign_tenant_context_is_refused(authorizer: Any) -> None:
     with pytest.raises(TenantRefused):
         tenant_context(api_event("GET", "/x", authorizer=authorizer), own_tenant="acme")
 
@@ -184,7 +184,7 @@ def scripted_opener(script: list[Any]) -> tuple[Any, list[float]]:
     """An opener answering from ``script`` (bytes, or an exception to raise), recording timeouts."""
     timeouts: list[float] = []
 
-    def opener(request: Any, **kwargs: Any) -> _Answer:  # noqa: ANN401
+    def opener(request: Any, **kwargs: Any) -> _Answer:
         timeouts.append(kwargs["timeout"])
         step = script.pop(0)
         if isinstance(step, Exception):
@@ -254,12 +254,12 @@ def test_outcomes_follow_the_status() -> None:
     [[], {"global": {}, "service_config": {}}, {"version": "f", "global": [], "service_config": {}}, {"version": "f", "global": {}, "service_config": {}, "observability": 3}],
     ids=["not-object", "no-version", "global-not-object", "observability-not-object"],
 )
-def test_malformed_fallback_documents_are_refused(document: Any) -> None:  # noqa: ANN401
+def test_malformed_fallback_documents_are_refused(document: Any) -> None:
     with pytest.raises(FallbackUnavailable):
         FallbackDocument.from_mapping(document)
 
 
-def test_fallback_file_problems_are_reported_not_raised_raw(tmp_path: Any) -> None:  # noqa: ANN401
+def test_fallback_file_problems_are_reported_not_raised_raw(tmp_path: Any) -> None:
     with pytest.raises(FallbackUnavailable, match="not JSON"):
         bad = tmp_path / "fallback.json"
         bad.write_text("{")

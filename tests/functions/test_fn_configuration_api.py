@@ -79,7 +79,7 @@ def test_secure_string_values_are_redacted(api: ApiFunction[Any], acme: Tenant) 
     assert (api_keys["secure"], api_keys["value"]) == (True, None)
 
 
-def test_version_follows_the_values(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+def test_version_follows_the_values(provision_tenant: Any, code_root: Path) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "services.configuration.technical.cache", {"max_age_seconds": 0}))
     function = build(tenant, code_root)
     first = response_json(read(function, "global/compliance"))["version"]
@@ -138,7 +138,7 @@ def test_each_read_is_audited(api: ApiFunction[Any], acme: Tenant) -> None:
     assert [(r["action"], r["outcome"], r["resource_id"]) for r in records] == [("config:read", "success", "global/compliance"), ("config:read", "not_found", "global/nothing")]
 
 
-def test_ssm_down_answers_500_with_request_id_and_counts_configuration_error(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN401
+def test_ssm_down_answers_500_with_request_id_and_counts_configuration_error(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
     function = build(tenant, code_root)
     ssm_outage(function.config.provider.client)

@@ -60,7 +60,7 @@ def outbound(acme_notify: Tenant) -> Callable[[], list[dict[str, Any]]]:
     return subscribe_probe(acme_notify.resources["notification"]["outbound_topic_arn"], REGION)
 
 
-def envelope(event_type: str = "booking.created", tenant_id: str = "acme", **data: Any) -> dict[str, Any]:  # noqa: ANN401
+def envelope(event_type: str = "booking.created", tenant_id: str = "acme", **data: Any) -> dict[str, Any]:
     values = {"booking_id": "bk_1", "user_id": "user-1", "total_minor": 107380, "currency": "INR", **data}
     return {
         "event_id": f"{values['booking_id']}:{event_type}:{uuid.uuid4().hex[:6]}",
@@ -72,7 +72,7 @@ def envelope(event_type: str = "booking.created", tenant_id: str = "acme", **dat
     }
 
 
-def sqs_event(*bodies: Any) -> dict[str, Any]:  # noqa: ANN401
+def sqs_event(*bodies: Any) -> dict[str, Any]:
     """A Lambda SQS event with one record per body (a dict is sent as JSON, a string as it is)."""
     records = []
     for body in bodies:

@@ -68,12 +68,12 @@ def currency_of(tenant: Tenant) -> str:
     return str(tenant.config["services"]["payment"]["business"]["business_rules"]["currency"])
 
 
-def authorize(function: ApiFunction[Any], key: str, amount: int = AMOUNT, currency: str = "INR", **options: Any) -> dict[str, Any]:  # noqa: ANN401
+def authorize(function: ApiFunction[Any], key: str, amount: int = AMOUNT, currency: str = "INR", **options: Any) -> dict[str, Any]:
     body = {"booking_id": "bk_pay", "amount_minor": amount, "currency": currency}
     return call_api(function, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": key}, **options)
 
 
-def act(function: ApiFunction[Any], payment_id: str, action: str, key: str, body: Any = None, **options: Any) -> dict[str, Any]:  # noqa: ANN401
+def act(function: ApiFunction[Any], payment_id: str, action: str, key: str, body: Any = None, **options: Any) -> dict[str, Any]:
     return call_api(function, "POST", f"/payments/{payment_id}/{action}", body=body, headers={"Idempotency-Key": key}, **options)
 
 
@@ -135,7 +135,7 @@ def test_same_key_with_another_amount_is_a_conflict_without_a_charge(payment: Ap
 def test_a_retry_after_a_lost_answer_reuses_the_provider_idempotency_key(payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider) -> None:
     sns = payment.aws.client("sns")
 
-    def unreachable(**_: Any) -> None:  # noqa: ANN401
+    def unreachable(**_: Any) -> None:
         from botocore.exceptions import EndpointConnectionError
 
         raise EndpointConnectionError(endpoint_url="https://sns.unreachable.example")

@@ -33,7 +33,7 @@ def rotator(acme: Tenant, code_root: Path) -> FunctionRuntime[Any]:
     return build(acme, code_root)
 
 
-def client() -> Any:  # noqa: ANN401
+def client() -> Any:
     return boto3.client("secretsmanager", region_name=REGION)
 
 
@@ -115,7 +115,7 @@ def test_untagged_profile_uses_the_default_and_replaces_plain_text_whole(rotator
     assert any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
 
 
-def test_generation_rules_follow_config(provision_tenant: Any, code_root: Path) -> None:  # noqa: ANN401
+def test_generation_rules_follow_config(provision_tenant: Any, code_root: Path) -> None:
     config = set_in(tenant_config("acme", "dev"), "services.secrets.technical.generation.profiles.password.length", 64)
     tenant = provision_tenant("acme", config=config)
     function = build(tenant, code_root)

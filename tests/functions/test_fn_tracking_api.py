@@ -56,17 +56,17 @@ def tracking(acme_tracking: Tenant, code_root: Path) -> ApiFunction[Any]:
     return build(acme_tracking, code_root)
 
 
-def send(function: ApiFunction[Any], method: str, path: str, *, roles: str = "driver", **options: Any) -> dict[str, Any]:  # noqa: ANN401
+def send(function: ApiFunction[Any], method: str, path: str, *, roles: str = "driver", **options: Any) -> dict[str, Any]:
     return call_api(function, method, path, user="driver-1", roles=roles, **options)
 
 
-def position(at: datetime | None = None, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401
+def position(at: datetime | None = None, **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {"lat": 19.076, "lon": 72.8777, "speed_kmh": 54.5, "heading_deg": 90, "recorded_at": (at or clock.utc_now()).isoformat()}
     body.update(overrides)
     return body
 
 
-def post(function: ApiFunction[Any], body: dict[str, Any], booking_id: str = BOOKING, **options: Any) -> dict[str, Any]:  # noqa: ANN401
+def post(function: ApiFunction[Any], body: dict[str, Any], booking_id: str = BOOKING, **options: Any) -> dict[str, Any]:
     return send(function, "POST", f"/tracking/{booking_id}/positions", body=body, **options)
 
 

@@ -35,7 +35,10 @@ class ProviderClient:
         return self.stub.Check(provider_pb2.CheckRequest(urn=urn(type_, name), type=type_, name=name, olds=to_struct(olds or {}), news=to_struct(news), randomSeed=seed))
 
     def diff(self, type_: str, name: str, resource_id: str, olds: dict[str, Any], news: dict[str, Any], ignore: list[str] | None = None) -> provider_pb2.DiffResponse:
-        request = provider_pb2.DiffRequest(id=resource_id, urn=urn(type_, name), type=type_, name=name, olds=to_struct(olds), old_inputs=to_struct(olds), news=to_struct(news), ignoreChanges=ignore or [])
+        request = provider_pb2.DiffRequest(
+            id=resource_id, urn=urn(type_, name), type=type_, name=name,
+            olds=to_struct(olds), old_inputs=to_struct(olds), news=to_struct(news), ignoreChanges=ignore or [],
+        )
         return self.stub.Diff(request)
 
     def create(self, type_: str, name: str, inputs: dict[str, Any], preview: bool = False, stack: str = STACK) -> tuple[str, dict[str, Any]]:

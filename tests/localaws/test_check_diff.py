@@ -113,7 +113,10 @@ def test_changing_a_key_attribute_type_replaces_but_adding_an_index_attribute_do
 
 def test_renaming_replaces_where_the_name_is_the_identity(provider: ProviderClient):
     provider.configure()
-    for type_, key in [(TABLE, "name"), (FUNCTION, "name"), (ALIAS, "name"), (PARAMETER, "name"), ("aws:lambda/layerVersion:LayerVersion", "layerName"), ("aws:cloudwatch/dashboard:Dashboard", "dashboardName")]:
+    for type_, key in [
+        (TABLE, "name"), (FUNCTION, "name"), (ALIAS, "name"), (PARAMETER, "name"),
+        ("aws:lambda/layerVersion:LayerVersion", "layerName"), ("aws:cloudwatch/dashboard:Dashboard", "dashboardName"),
+    ]:
         reply = provider.diff(type_, "r", "old", {key: "acme-dev-old"}, {key: "acme-dev-new"})
         assert list(reply.replaces) == [key], type_
         # A different name can stand beside the old resource: create first, then delete.

@@ -21,11 +21,11 @@ def artifacts() -> LambdaArtifacts:
 
 
 @pytest.fixture(scope="module")
-def plan(artifacts: LambdaArtifacts, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def plan(artifacts: LambdaArtifacts, tmp_path_factory: pytest.TempPathFactory):
     return PlanStore(None, tmp_path_factory).plan("acme-dev")
 
 
-def test_every_function_deploys_its_packaged_zip_beside_its_fallback(plan, artifacts: LambdaArtifacts) -> None:  # noqa: ANN001
+def test_every_function_deploys_its_packaged_zip_beside_its_fallback(plan, artifacts: LambdaArtifacts) -> None:
     functions = plan.of_type(FUNCTION)
     assert functions
     deployed = set()
@@ -40,7 +40,7 @@ def test_every_function_deploys_its_packaged_zip_beside_its_fallback(plan, artif
     assert deployed == set(artifacts.functions)
 
 
-def test_the_layer_is_the_built_layer_zip(plan, artifacts: LambdaArtifacts) -> None:  # noqa: ANN001
+def test_the_layer_is_the_built_layer_zip(plan, artifacts: LambdaArtifacts) -> None:
     (layer,) = plan.of_type(LAYER)
     assert layer.inputs["code"] == {"archive": program_path(artifacts.layer)}
     assert layer.inputs["compatibleArchitectures"] == [artifacts.architecture]

@@ -148,31 +148,31 @@ def _status(answer: dict[str, Any]) -> tuple[int, Any]:
 
 
 @pytest.fixture
-def run(host_build: BuildReport, layer_dir: Path, acme: Tenant, moto_endpoint: str, tmp_path: Path) -> Any:  # noqa: ANN401
+def run(host_build: BuildReport, layer_dir: Path, acme: Tenant, moto_endpoint: str, tmp_path: Path) -> Any:
     return lambda name, event: invoke(host_build, layer_dir, acme, moto_endpoint, name, event, tmp_path)
 
 
-def test_configuration_reads_the_tenants_config(run: Any) -> None:  # noqa: ANN401
+def test_configuration_reads_the_tenants_config(run: Any) -> None:
     status, body = _status(run("configuration.handler", _api("GET", "/config/global/compliance", "/config/{path+}", roles=CONFIG_READER, path="global/compliance")))
     assert status == 200 and body
 
 
-def test_booking_lists_the_callers_bookings(run: Any) -> None:  # noqa: ANN401
+def test_booking_lists_the_callers_bookings(run: Any) -> None:
     status, body = _status(run("booking.handler", _api("GET", "/bookings", "/bookings")))
     assert status == 200, body
 
 
-def test_tracking_answers_for_an_unknown_booking(run: Any) -> None:  # noqa: ANN401
+def test_tracking_answers_for_an_unknown_booking(run: Any) -> None:
     status, _ = _status(run("tracking.handler", _api("GET", "/tracking/bk_unknown/latest", "/tracking/{booking_id}/latest", booking_id="bk_unknown")))
     assert status == 404
 
 
-def test_payment_answers_for_an_unknown_payment(run: Any) -> None:  # noqa: ANN401
+def test_payment_answers_for_an_unknown_payment(run: Any) -> None:
     status, _ = _status(run("payment.handler", _api("GET", "/payments/pay_unknown", "/payments/{payment_id}", payment_id="pay_unknown")))
     assert status == 404
 
 
-def test_authorizer_denies_a_request_without_a_token(run: Any) -> None:  # noqa: ANN401
+def test_authorizer_denies_a_request_without_a_token(run: Any) -> None:
     event = {
         "type": "REQUEST",
         "methodArn": f"arn:aws:execute-api:{REGION}:123456789012:api/dev/GET/bookings",
@@ -185,7 +185,7 @@ def test_authorizer_denies_a_request_without_a_token(run: Any) -> None:  # noqa:
     assert statement["Effect"] == "Deny"
 
 
-def test_pre_token_adds_the_tenant_claim(run: Any) -> None:  # noqa: ANN401
+def test_pre_token_adds_the_tenant_claim(run: Any) -> None:
     event = {
         "version": "2", "triggerSource": "TokenGeneration_Authentication", "region": REGION, "userPoolId": f"{REGION}_pool",
         "userName": "user-1", "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "client-1"},
@@ -200,7 +200,7 @@ def test_pre_token_adds_the_tenant_claim(run: Any) -> None:  # noqa: ANN401
     assert details["accessTokenGeneration"]["claimsToAddOrOverride"] == {"custom:tenant_id": "acme"}
 
 
-def test_rotation_refuses_a_secret_without_rotation_and_audits_it(run: Any, acme: Tenant, moto_endpoint: str) -> None:  # noqa: ANN401
+def test_rotation_refuses_a_secret_without_rotation_and_audits_it(run: Any, acme: Tenant, moto_endpoint: str) -> None:
     secrets = boto3.client("secretsmanager", region_name=REGION, endpoint_url=moto_endpoint, **_credentials())
     arn = secrets.create_secret(Name=f"acme/{uuid.uuid4().hex[:8]}", SecretString="p", Tags=[{"Key": "tenant_id", "Value": "acme"}])["ARN"]
     answer = run("secrets.handler", {"Step": "createSecret", "SecretId": arn, "ClientRequestToken": str(uuid.uuid4())})
@@ -210,7 +210,7 @@ def test_rotation_refuses_a_secret_without_rotation_and_audits_it(run: Any, acme
     assert any(item["action"] == {"S": "secrets:createSecret"} for item in items)
 
 
-def test_notification_sends_a_booking_event(run: Any) -> None:  # noqa: ANN401
+def test_notification_sends_a_booking_event(run: Any) -> None:
     envelope = {
         "event_id": "bk_1:booking.created:1", "event_type": "booking.created", "tenant_id": "acme",
         "occurred_at": "2026-01-01T00:00:00+00:00", "config_version": "v1",

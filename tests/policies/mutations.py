@@ -164,8 +164,12 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation("apigw-method-authorizer", (aws.METHOD,), _open_methods),
     Mutation("lambda-url-auth", (aws.FUNCTION_URL,), lambda run: _each(run, aws.FUNCTION_URL, lambda p: p.update(authorizationType="NONE"))),
     Mutation("lambda-permission-source-arn", (aws.PERMISSION,), lambda run: _each(run, aws.PERMISSION, lambda p: p.pop("sourceArn", None))),
-    Mutation("iam-no-wildcards", (aws.ROLE_POLICY,), lambda run: _add_statement(run, {"Effect": "Allow", "Action": "dynamodb:*", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_prefix(run)}-audit"})),
-    Mutation("tenant-roles-own-arns", (aws.ROLE_POLICY,), lambda run: _add_statement(run, {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/platform-shared"})),
+    Mutation("iam-no-wildcards", (aws.ROLE_POLICY,), lambda run: _add_statement(
+        run, {"Effect": "Allow", "Action": "dynamodb:*", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{_prefix(run)}-audit"},
+    )),
+    Mutation("tenant-roles-own-arns", (aws.ROLE_POLICY,), lambda run: _add_statement(
+        run, {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/platform-shared"},
+    )),
     Mutation("dynamodb-tenant-cmk", (aws.TABLE,), lambda run: _each(run, aws.TABLE, lambda p: p.get("serverSideEncryption", {}).pop("kmsKeyArn", None))),
     Mutation("ssm-securestring-tenant-cmk", (aws.PARAMETER,), lambda run: _each(run, aws.PARAMETER, lambda p: p.update(keyId="alias/aws/ssm") if p.get("type") == "SecureString" else None)),
     Mutation("secretsmanager-cmk", (aws.SECRET,), lambda run: _each(run, aws.SECRET, lambda p: p.pop("kmsKeyId", None))),

@@ -41,7 +41,7 @@ def resource(type_: str, name: str, props: dict[str, Any], stack: str = STACK, p
     )
 
 
-def secret(value: Any) -> dict[str, Any]:  # noqa: ANN401
+def secret(value: Any) -> dict[str, Any]:
     return {SIG_KEY: SECRET_SIG, "value": value}
 
 

@@ -24,7 +24,7 @@ PAST = dt.date.today() - dt.timedelta(days=1)
 REASON = "Rotation is handled by the HSM-backed key for this audit"
 
 
-def _acme(context: PolicyContext, **policy: Any) -> PolicyContext:  # noqa: ANN401
+def _acme(context: PolicyContext, **policy: Any) -> PolicyContext:
     return with_policy(context, "acme", **policy)
 
 
@@ -122,7 +122,7 @@ def test_pack_config_can_make_a_rule_advisory(session: PolicySession, context: P
 # ----------------------------------------------------------------------------------------
 
 
-def _current(result) -> list:  # noqa: ANN001
+def _current(result) -> list:
     return [v for v in result.violations if v.policy == "exemptions-current"]
 
 

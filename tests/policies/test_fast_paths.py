@@ -63,7 +63,7 @@ def test_other_messages_and_options_go_to_the_original() -> None:
     assert convert(struct, preserving_proto_field_name=True) == json_format.MessageToDict(struct, preserving_proto_field_name=True)
 
 
-def _in_a_request(work):  # noqa: ANN001, ANN202
+def _in_a_request(work):
     """Run ``work()`` the way the servicer runs a request: inside a memo scope."""
     return one_request(lambda self, request, context: work())(None, None, None)
 

@@ -56,7 +56,7 @@ def _configure(record: list[Any]) -> Callable[[Any], Any]:
     """A Configure that records its request and still configures the pack."""
 
     def wrap(stub_call: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        def call(request: Any) -> Any:  # noqa: ANN401
+        def call(request: Any) -> Any:
             record.append(request)
             return stub_call(request)
 
@@ -65,7 +65,7 @@ def _configure(record: list[Any]) -> Callable[[Any], Any]:
     return wrap
 
 
-def _as_file(request: Any) -> dict[str, dict[str, Any]]:  # noqa: ANN401
+def _as_file(request: Any) -> dict[str, dict[str, Any]]:
     """A ConfigureAnalyzerRequest in the --policy-pack-config file's shape."""
     return {
         name: {"enforcementLevel": LEVELS[entry.enforcementLevel], **json_format.MessageToDict(entry.properties)}

@@ -46,7 +46,7 @@ def test_unknown_fallback_archive_keeps_the_sdk_advisory(session: PolicySession)
     assert fired(result, "fallback-values", "advisory")
 
 
-def _values(value: Any) -> Iterator[str]:  # noqa: ANN401
+def _values(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         for item in value.values():
             yield from _values(item)

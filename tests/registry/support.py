@@ -42,7 +42,7 @@ def valid_document(tenant_id: str = "north-star") -> dict[str, Any]:
     return document
 
 
-def write_yaml(path: Path, data: Any) -> Path:  # noqa: ANN401
+def write_yaml(path: Path, data: Any) -> Path:
     """Write ``data`` as block-style YAML to ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

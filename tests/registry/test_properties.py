@@ -29,7 +29,7 @@ PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_ch
 WHERE = "tenants/north-star.yaml"
 
 
-def _check_outcome(data: Any, where: str = WHERE) -> None:  # noqa: ANN401
+def _check_outcome(data: Any, where: str = WHERE) -> None:
     """The loader's contract: a Tenant, or UserError(s) whose every line names ``where``."""
     try:
         tenant = parse_tenant(data, where, expected_id="north-star")
@@ -79,7 +79,7 @@ def test_random_data_never_crashes_the_loader(data):
     _check_outcome(data)
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:  # noqa: ANN401
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [prefix] if prefix else []
     if isinstance(node, dict):
         for key, value in node.items():
@@ -164,7 +164,7 @@ PLAIN_TEXT = st.text(
 ).filter(lambda s: secret_shape(s) is None and s.strip() == s and s != "")
 
 
-def _config_leaves(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:  # noqa: ANN401
+def _config_leaves(node: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
     if isinstance(node, dict) and node:
         return [leaf for key, value in node.items() for leaf in _config_leaves(value, (*path, key))]
     return [(path, node)]
@@ -270,7 +270,7 @@ def _leaves(node: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[st
     return found
 
 
-def _at(tree: dict[str, Any], path: tuple[str, ...]) -> Any:  # noqa: ANN401
+def _at(tree: dict[str, Any], path: tuple[str, ...]) -> Any:
     for key in path:
         tree = tree[key]
     return tree

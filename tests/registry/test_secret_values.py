@@ -32,7 +32,7 @@ SECRET_VALUES = {
 
 
 def _set(path: list[Any]) -> Callable[[dict[str, Any], Any], None]:
-    def change(document: dict[str, Any], value: Any) -> None:  # noqa: ANN401
+    def change(document: dict[str, Any], value: Any) -> None:
         node = document
         for part in path[:-1]:
             node = node.setdefault(part, {}) if isinstance(node, dict) else node[part]

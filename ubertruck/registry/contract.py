@@ -27,7 +27,7 @@ from .model import Tenant
 CONFIG_KEY, ENVIRONMENTS_KEY = "config", "environments"
 
 
-def _depth(document: Any, path: Sequence[str]) -> int:  # noqa: ANN401
+def _depth(document: Any, path: Sequence[str]) -> int:
     """How many leading parts of ``path`` exist in ``document``."""
     node, depth = document, 0
     for part in path:

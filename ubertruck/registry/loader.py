@@ -55,7 +55,7 @@ _VALIDATOR_PARTS = ("function-after", "function-before")
 _JSON_BRANCH = {"dict": dict, "list": list}
 
 
-def _walk(loc: tuple[Any, ...], node: Any) -> list[Any] | None:  # noqa: ANN401
+def _walk(loc: tuple[Any, ...], node: Any) -> list[Any] | None:
     """``loc`` with pydantic's JSON-branch parts (``dict``, ``list``) dropped, found by walking
     the document itself, so a user key that happens to be called ``dict`` is kept.
 
@@ -81,7 +81,7 @@ def _walk(loc: tuple[Any, ...], node: Any) -> list[Any] | None:  # noqa: ANN401
     return None
 
 
-def _dotted(loc: Iterable[Any], document: Any = None) -> str:  # noqa: ANN401
+def _dotted(loc: Iterable[Any], document: Any = None) -> str:
     """A pydantic error location as the file's field path: ``config.global.security``."""
     parts = tuple(p for p in loc if p not in _VALIDATOR_PARTS)
     parts = tuple(_walk(parts, document) or parts)
@@ -106,7 +106,7 @@ def _describe(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
-def _value_errors(node: Any, path: list[str], where: str) -> list[UserError]:  # noqa: ANN401
+def _value_errors(node: Any, path: list[str], where: str) -> list[UserError]:
     """Refuse, anywhere in the document, strings (values or keys) that look like secret values,
     and numbers that are not finite: config values are published as JSON, which has no NaN."""
     field_path = ".".join(path) or "(root)"
@@ -149,7 +149,7 @@ def _one_line(error: UserError) -> UserError:
     return UserError(_printable(error.where), _printable(error.problem))
 
 
-def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenant:  # noqa: ANN401
+def parse_tenant(data: Any, where: str, expected_id: str | None = None) -> Tenant:
     """Validate one registry document. Raises ``UserErrors`` with one line per problem."""
     if data is None:
         raise UserError(where, "file is empty; expected a tenant mapping (run `platformctl tenants new ID`)")
