@@ -230,14 +230,16 @@ class ApiGateway(pulumi.ComponentResource):
     def _preflight(self, path: str, resource_id: pulumi.Output[str], methods: list[str], cors: common_schema.CorsSettings) -> list[pulumi.Resource]:
         """OPTIONS for CORS only: MOCK, unauthenticated, answering allowed origins."""
         label = f"{self._base}-OPTIONS{path}"
-        common = {"rest_api": self.rest_api.id, "resource_id": resource_id}
-        method = aws.apigateway.Method(label, http_method="OPTIONS", authorization="NONE", **common, opts=child(self))
+        method = aws.apigateway.Method(
+            label, http_method="OPTIONS", authorization="NONE", rest_api=self.rest_api.id, resource_id=resource_id, opts=child(self)
+        )
         integration = aws.apigateway.Integration(
             f"{label}-integration",
             http_method=method.http_method,
             type="MOCK",
             request_templates={_JSON: json.dumps({"statusCode": 200})},
-            **common,
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
             opts=child(self),
         )
         response = aws.apigateway.MethodResponse(
@@ -246,7 +248,8 @@ class ApiGateway(pulumi.ComponentResource):
             status_code="200",
             response_parameters={f"method.response.header.{h}": True for h in _CORS_HEADERS},
             response_models={_JSON: "Empty"},
-            **common,
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
             opts=child(self),
         )
         static = {
@@ -261,7 +264,8 @@ class ApiGateway(pulumi.ComponentResource):
             status_code=response.status_code,
             response_parameters={f"method.response.header.{h}": f"'{v}'" for h, v in static.items()},
             response_templates={_JSON: cors_origin_template(cors.allow_origins)},
-            **common,
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
             opts=child(self, depends_on=[integration]),
         )
         return [method, integration, response, integration_response]

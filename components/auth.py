@@ -73,7 +73,7 @@ def pool_tier(pool: auth_schema.UserPoolSettings | Mapping[str, Any]) -> str:
     return tier
 
 
-def password_policy(pool: auth_schema.UserPoolSettings) -> dict[str, Any]:
+def password_policy(pool: auth_schema.UserPoolSettings) -> aws.cognito.UserPoolPasswordPolicyArgsDict:
     """The pool's password policy from ``technical.user_pool``."""
     required = set(pool.password_require)
     return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, TypeVar
+from typing import Any, Mapping
 
 import pulumi
 import pulumi_aws as aws
@@ -11,9 +11,7 @@ import pulumi_aws as aws
 from ubertruck.artifacts import LambdaArtifacts
 from ubertruck.contracts import ServiceContract
 from ubertruck.errors import UserError
-from ubertruck.settings import TenantSettings
-
-ModelT = TypeVar("ModelT")
+from ubertruck.settings import ModelT, TenantSettings
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ class ServiceFunction(pulumi.ComponentResource):
         super().__init__("ubertruck:function:ServiceFunction", name, None, opts)
         ctx, service = args.ctx, args.service
         defaults = ctx.settings.defaults.platform
-        scaling = ctx.service_config(service).technical.scaling_policies
+        scaling = ctx.service_config(service, common_schema.ServiceContract).technical.scaling_policies
         timeouts = ctx.settings.global_config.operational.timeouts
         function_name = ctx.name(service, args.function)
         self.log_group = aws.cloudwatch.LogGroup(
@@ -139,7 +139,7 @@ class ServiceFunction(pulumi.ComponentResource):
 
     def _alarms(self, ctx: TenantContext, service: str, function_name: str) -> None:
         period = ctx.service_config(OBSERVABILITY, common_schema.ObservabilityServiceConfig).technical.alarms.period_seconds
-        thresholds = ctx.service_config(service).technical.performance_thresholds
+        thresholds = ctx.service_config(service, common_schema.ServiceContract).technical.performance_thresholds
         common = alarm_defaults(ctx)
         aws.cloudwatch.MetricAlarm(
             f"{function_name}-errors",

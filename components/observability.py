@@ -167,13 +167,13 @@ def alarm_defaults(ctx: TenantContext) -> dict[str, Any]:
 
 def error_rate_queries(
     namespace: str, period: int, dimensions: dict[str, pulumi.Input[str]], errors: str, total: tuple[str, str]
-) -> list[dict[str, Any]]:
+) -> list[aws.cloudwatch.MetricAlarmMetricQueryArgsDict]:
     """Metric math for an alarm on an error percentage: ``100 * errors / MAX([total, 1])`` over
     the Sum of metric ``errors`` and of ``total`` (``(query id, metric name)``); only the rate
     returns data, so the alarm's threshold is a percentage and no traffic reads as 0 %."""
     total_id, total_metric = total
 
-    def metric(query_id: str, metric_name: str) -> dict[str, Any]:
+    def metric(query_id: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgsDict:
         return {"id": query_id, "metric": {"metric_name": metric_name, "namespace": namespace, "period": period, "stat": "Sum", "dimensions": dimensions}}
 
     return [

@@ -387,7 +387,7 @@ class DeploymentPipeline(pulumi.ComponentResource):
 
     # -- pipeline
 
-    def _build_action(self, action: str, run_order: int) -> dict[str, Any]:
+    def _build_action(self, action: str, run_order: int) -> aws.codepipeline.PipelineStageActionArgsDict:
         return {
             "name": action,
             "category": "Build",
@@ -399,11 +399,11 @@ class DeploymentPipeline(pulumi.ComponentResource):
             "configuration": {"ProjectName": self.projects[action].name},
         }
 
-    def _deploy_stage(self, platform: PlatformContext, args: DeploymentPipelineArgs) -> dict[str, Any]:
+    def _deploy_stage(self, platform: PlatformContext, args: DeploymentPipelineArgs) -> aws.codepipeline.PipelineStageArgsDict:
         actions = [self._build_action(a, order) for order, a in enumerate((DEPLOY_SHARED, DEPLOY_TENANTS), start=1) if a in self.projects]
-        stage: dict[str, Any] = {"name": f"Deploy-{platform.environment}", "actions": actions, "on_failure": {"result": "ROLLBACK"}}
+        stage: aws.codepipeline.PipelineStageArgsDict = {"name": f"Deploy-{platform.environment}", "actions": actions, "on_failure": {"result": "ROLLBACK"}}
         wait = str(platform.defaults.pipeline.health_check_minutes)
-        rules = [
+        rules: list[aws.codepipeline.PipelineStageOnSuccessConditionRuleArgsDict] = [
             {
                 "name": f"TenantHealth-{region}",
                 "region": region,
@@ -420,7 +420,7 @@ class DeploymentPipeline(pulumi.ComponentResource):
 
     def _pipeline(self, platform: PlatformContext, args: DeploymentPipelineArgs, role: RoleWithPolicy, key_arn: pulumi.Input[str]) -> aws.codepipeline.Pipeline:
         source = args.config.source
-        stages: list[dict[str, Any]] = [
+        stages: list[aws.codepipeline.PipelineStageArgsDict] = [
             {
                 "name": "Source",
                 "actions": [

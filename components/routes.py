@@ -20,9 +20,9 @@ from ubertruck.contracts import load_function_module
 from .function import ServiceFunction
 
 if TYPE_CHECKING:
-    # The same classes the loader returns, named for type checkers (they see ``functions/`` as a
-    # namespace package; at run time the manifests' own ``common.routes`` is the one in use).
-    from functions.common.routes import ApiRoute, RouteManifest
+    # The same classes the loader returns: the manifests' own ``common.routes`` (mypy finds
+    # ``common`` through typings/, as Lambda finds it on the layer).
+    from common.routes import ApiRoute, RouteManifest
 
 #: The manifest module of a service package, and the name it binds its manifest to.
 ROUTES_MODULE = "routes"

@@ -29,7 +29,7 @@ class TableSpec:
 
 def tenant_table(ctx: TenantContext, spec: TableSpec, parent: pulumi.Resource) -> aws.dynamodb.Table:
     """Create ``<tenant>-<env>-<spec.name>`` as a child of ``parent``."""
-    attributes = [{"name": spec.hash_key, "type": "S"}]
+    attributes: list[aws.dynamodb.TableAttributeArgsDict] = [{"name": spec.hash_key, "type": "S"}]
     if spec.range_key:
         attributes.append({"name": spec.range_key, "type": "S"})
     table_name = ctx.name(spec.name)

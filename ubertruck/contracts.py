@@ -171,7 +171,7 @@ def registry_schema_for(service: str) -> type[common_schema.ServiceContract]:
         return schema
     kept = {name: (field.annotation, field) for name, field in integration.model_fields.items() if name != PUBLISHED_ENTRY}
     unpublished = create_model(f"{integration.__name__}BeforePublishing", __base__=common_schema.ContractModel, **kept)  # type: ignore[call-overload]
-    return create_model(f"{schema.__name__}BeforePublishing", __base__=schema, integration=(unpublished, ...))  # type: ignore[call-overload, no-any-return]
+    return create_model(f"{schema.__name__}BeforePublishing", __base__=schema, integration=(unpublished, ...))
 
 
 def typed(model: BaseModel, expected: type[ModelT]) -> ModelT:

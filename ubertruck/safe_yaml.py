@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import reprlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.events import AliasEvent
@@ -36,10 +36,18 @@ _SCALAR_READ_ERRORS = (ValueError, KeyError, TypeError, OverflowError, IndexErro
 
 
 def _alias_error(event: AliasEvent) -> yaml.composer.ComposerError:
-    return yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed; write the value out", event.start_mark)
+    # libyaml's events carry yaml._yaml.Mark, which the stubs do not accept here; the error only formats it.
+    return yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed; write the value out", event.start_mark)  # type: ignore[arg-type]
 
 
-class _DataOnlyConstruction:
+if TYPE_CHECKING:
+    # The mixin is only ever combined with a SafeLoader (pure-Python or libyaml), whose constructor it extends.
+    _ConstructorBase = yaml.constructor.SafeConstructor
+else:
+    _ConstructorBase = object
+
+
+class _DataOnlyConstruction(_ConstructorBase):
     """Construction rules shared by the pure-Python and the libyaml loaders: non-data tags,
     duplicate keys and unreadable scalars are refused."""
 
@@ -67,7 +75,7 @@ class _DataOnlyConstruction:
                     None, None, f"key {reprlib.repr(key)} appears twice in one mapping; keep one", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+        return super().construct_mapping(node, deep=deep)
 
 
 class _DataOnlyLoader(_DataOnlyConstruction, yaml.SafeLoader):
@@ -81,8 +89,14 @@ class _DataOnlyLoader(_DataOnlyConstruction, yaml.SafeLoader):
 
 #: libyaml parses a registry file several times faster; where PyYAML was built without it the
 #: pure-Python loader serves alone. Aliases are refused on its event stream before loading.
-_FAST_BASE = getattr(yaml, "CSafeLoader", None)
-_FastDataOnlyLoader = type("_FastDataOnlyLoader", (_DataOnlyConstruction, _FAST_BASE), {}) if _FAST_BASE else None
+_FAST_BASE: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_FastDataOnlyLoader: type[yaml.CSafeLoader] | None = None
+if _FAST_BASE is not None:
+
+    class _FastDataOnlyLoaderClass(_DataOnlyConstruction, yaml.CSafeLoader):
+        """The same rules over libyaml's parser (aliases are refused on its event stream)."""
+
+    _FastDataOnlyLoader = _FastDataOnlyLoaderClass
 
 
 def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
@@ -91,7 +105,9 @@ def _refuse_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> An
     )
 
 
-_LOADERS = [loader for loader in (_DataOnlyLoader, _FastDataOnlyLoader) if loader is not None]
+_LOADERS: list[type[yaml.SafeLoader] | type[yaml.CSafeLoader]] = [_DataOnlyLoader]
+if _FastDataOnlyLoader is not None:
+    _LOADERS.append(_FastDataOnlyLoader)
 for _loader in _LOADERS:
     _loader.add_multi_constructor("!", _refuse_tag)
     _loader.add_multi_constructor(f"{_STANDARD_TAG_PREFIX}python/", _refuse_tag)
@@ -121,7 +137,7 @@ def load_text(text: str, where: str) -> Any:
     if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
         raise UserError(where, f"file is larger than {MAX_DOCUMENT_BYTES} bytes; expected a small YAML document")
     try:
-        if _FastDataOnlyLoader is None:
+        if _FAST_BASE is None or _FastDataOnlyLoader is None:
             return yaml.load(text, Loader=_DataOnlyLoader)
         for event in yaml.parse(text, Loader=_FAST_BASE):
             if isinstance(event, AliasEvent):

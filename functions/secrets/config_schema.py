@@ -67,7 +67,7 @@ class SecretsResources(AuditedResources):
     # Declared entries are strict as everywhere; the others are the registry's secret keys,
     # each naming a Secrets Manager ARN.
     model_config = ConfigDict(strict=True, frozen=True, extra="allow")
-    __pydantic_extra__: dict[str, Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")]]  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:secretsmanager:")]]
 
 
 class SecretsIntegration(ContractModel):

@@ -16,10 +16,11 @@ the registry file in place and the audit log saying how far it got.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ubertruck.atomic import write_text_atomic
 from ubertruck.defaults import PlatformDefaults
@@ -51,7 +52,7 @@ def retention_until(tenant: Tenant, today: dt.date) -> dt.date:
 
 def _record_retention(path: Path, tenant: Tenant, kept: list[dict[str, object]], until: dt.date, today: dt.date | None) -> Path:
     """Add ``kept`` to the tenant's retention record (by URN: a re-run adds nothing twice)."""
-    document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
+    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {
         "tenant": tenant.id, "data_retention_days": tenant.compliance.data_retention_days, "resources": [],
     }
     document["offboarded"] = (today or dt.date.today()).isoformat()
@@ -85,7 +86,7 @@ def offboard_tenant(
         stack = StackRef(name=tenant_stack_name(tenant.id, environment), environment=environment, tenant_id=tenant.id)
         for operation in ("up", "destroy"):
             say(f"{stack.name}: {'marking data as retained' if operation == 'up' else 'destroying'}")
-            outcome = operations.run(operation, stack, lambda line, name=stack.name: on_output(name, line))
+            outcome = operations.run(operation, stack, functools.partial(on_output, stack.name))
             outcomes.append(outcome)
             audit.record(
                 f"offboard.{operation}", "succeeded" if outcome.succeeded else "failed", tenant=tenant.id, stack=stack.name,

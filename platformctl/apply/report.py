@@ -150,7 +150,7 @@ class RolloutReport:
         return self.threshold_wave is not None
 
     def totals(self) -> dict[str, int]:
-        counts = {result: 0 for result in RESULTS}
+        counts: dict[str, int] = {result: 0 for result in RESULTS}
         for record in self.records:
             counts[record.result] += 1
         return {"stacks": sum(counts.values()), **counts}
@@ -194,7 +194,7 @@ def changes_text(changes: dict[str, int]) -> str:
 
 def _row(record: StackRecord) -> list[str]:
     outcome = record.outcome
-    result = record.result
+    result: str = record.result
     if record.failure:
         result += f" ({record.failure.value})"
     elif record.skip_reason:

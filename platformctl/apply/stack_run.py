@@ -24,6 +24,7 @@ import runpy
 import sys
 import time
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import yaml
@@ -122,12 +123,12 @@ def resource_change(engine_event: Any, *, refresh: bool) -> dict[str, Any] | Non
     return {"urn": metadata.urn, "type": metadata.type, "op": op, "properties": properties}
 
 
-def deployed_resources(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+def deployed_resources(deployment: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The stack's cloud resources: everything but the engine's own (the stack, providers)."""
     return [r for r in (deployment or {}).get("resources") or [] if not str(r.get("type", "")).startswith("pulumi:")]
 
 
-def retained_resources(deployment: dict[str, Any]) -> list[dict[str, Any]]:
+def retained_resources(deployment: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The resources a destroy leaves in the cloud (``retainOnDelete``), as ``op: retain`` changes."""
     return [
         {"urn": r["urn"], "type": r["type"], "op": "retain", "properties": [], "id": r.get("id", "")}
@@ -194,16 +195,15 @@ def run_operation(
         else:
             handle = auto.Stack.create_or_select(stack.name, workspace)
         common: dict[str, Any] = {"on_output": output, "on_event": event, "color": "never"}
-        gated = {
-            "policy_packs": [pack for pack, _ in policy_packs],
-            "policy_pack_configs": [config for _, config in policy_packs],
-        }
+        packs = [pack for pack, _ in policy_packs]
+        pack_configs = [config for _, config in policy_packs]
+        result: auto.PreviewResult | auto.UpResult | auto.DestroyResult | auto.RefreshResult
         if operation == "preview" and refresh_preview:
             result = handle.preview_refresh(**common)
         elif operation == "preview":
-            result = handle.preview(diff=True, parallel=defaults.engine.parallel, **gated, **common)
+            result = handle.preview(diff=True, parallel=defaults.engine.parallel, policy_packs=packs, policy_pack_configs=pack_configs, **common)
         elif operation == "up":
-            result = handle.up(parallel=defaults.engine.parallel, **gated, **common)
+            result = handle.up(parallel=defaults.engine.parallel, policy_packs=packs, policy_pack_configs=pack_configs, **common)
         elif operation == "destroy":
             retained = retained_resources(handle.export_stack().deployment)
             result = handle.destroy(**common)
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         request["operation"],
         stack,
         EngineTarget.from_json(request["target"]),
-        [tuple(pair) for pair in request.get("policy_packs", [])],  # type: ignore[misc]
+        [tuple(pair) for pair in request.get("policy_packs", [])],
         lambda line: print(line, end="" if line.endswith("\n") else "\n", flush=True),
         defaults,
         refresh_preview=bool(request.get("refresh_preview")),

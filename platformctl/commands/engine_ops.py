@@ -250,6 +250,6 @@ def offboard(
 def register(app: typer.Typer) -> None:
     """Add ``preview``, ``up``, ``destroy``, ``refresh``, ``drift`` and ``offboard`` to ``app``."""
     for operation in ("preview", "up", "destroy", "refresh"):
-        app.command(operation)(_command(operation))  # type: ignore[arg-type]
+        app.command(operation)(_command(operation))
     app.command("drift")(drift)
     app.command("offboard")(offboard)

@@ -82,7 +82,8 @@ class PlanMocks(pulumi_mocks.Mocks):
                 f"provider '{args.name}': AWS account ID not allowed: {self.account_id} (the provider allows {allowed or 'any'}, forbids {forbidden or 'none'})"
             )
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    # MockMonitor.invoke accepts a plain dict (no check failures) besides the annotated (dict, failures) tuple.
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         region = self.region_of(args.provider or "")
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":

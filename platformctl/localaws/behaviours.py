@@ -213,7 +213,9 @@ def _key_attributes(inputs: dict[str, Any]) -> dict[str, Any]:
     attributes = reveal(inputs.get("attributes")) or []
     if contains_unknown(attributes):
         return {UNKNOWN: UNKNOWN}
-    return {a.get("name"): a.get("type") for a in attributes if isinstance(a, dict) and a.get("name") in keys}
+    if not isinstance(attributes, list):
+        return {}
+    return {a["name"]: a.get("type") for a in attributes if isinstance(a, dict) and a.get("name") in keys}
 
 
 Registrar = Callable[["BehaviourRegistry"], None]

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Callable, TypeVar
 
 import grpc
@@ -174,7 +175,7 @@ class LocalAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
         return self._guarded("diff", target, context, diff)
 
     @staticmethod
-    def _diff_response(changes: dict[str, str], replaces: set[str], delete_first: bool) -> provider_pb2.DiffResponse:
+    def _diff_response(changes: Mapping[str, str], replaces: set[str], delete_first: bool) -> provider_pb2.DiffResponse:
         detailed = {key: provider_pb2.PropertyDiff(kind=_CHANGE_KINDS[(change, key in replaces)], inputDiff=True) for key, change in changes.items()}
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME if changes else provider_pb2.DiffResponse.DIFF_NONE,
@@ -241,6 +242,7 @@ class LocalAwsProvider(provider_pb2_grpc.ResourceProviderServicer):
                 answer = answer_invoke(request.tok, to_dict(request.args), self.config.account, self.config.region)
             except UnknownFunction as unknown:
                 raise ResourceError(str(unknown)) from None
-            return provider_pb2.InvokeResponse(**{"return": to_struct(answer)})
+            fields: dict[str, Any] = {"return": to_struct(answer)}  # a Python keyword, so passed by name
+            return provider_pb2.InvokeResponse(**fields)
 
         return self._guarded("invoke", target, context, invoke)

@@ -17,6 +17,7 @@ Tests use the same API to look at the cloud and to tamper with it:
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
@@ -123,7 +124,7 @@ class CloudStore:
         records = (self._load(path) for path in self.resources.glob("*.json"))
         return sorted((r for r in records if r is not None), key=lambda r: (r.urn, r.id))
 
-    def find(self, urn_contains: str = "", type_: str = "") -> list[StoredResource]:
+    def find(self, urn_contains: str = "", type_: str = "") -> builtins.list[StoredResource]:
         """Resources whose URN contains ``urn_contains`` and (if given) of type ``type_``."""
         return [r for r in self.list() if urn_contains in r.urn and (not type_ or r.type == type_)]
 

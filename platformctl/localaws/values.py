@@ -7,7 +7,7 @@ signed objects (secrets, assets, archives, resource references) keyed by the sig
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.rpc import UNKNOWN
@@ -33,7 +33,7 @@ def to_struct(values: dict[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def is_secret(value: object) -> bool:
+def is_secret(value: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and value.get(SIGNATURE_KEY) == SECRET_SIGNATURE
 
 

@@ -277,9 +277,10 @@ class PackProcess:
             env=env,
         )
         port = self._read_port()
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
-        grpc.channel_ready_future(self.channel).result(timeout=startup_seconds())
-        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
+        self.channel: grpc.Channel | None = channel
+        grpc.channel_ready_future(channel).result(timeout=startup_seconds())
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(channel)
         self.info = PackInfo.from_proto(self.stub.GetAnalyzerInfo(empty_pb2.Empty()))
         self.plugin_version = self.stub.GetPluginInfo(empty_pb2.Empty()).version
 

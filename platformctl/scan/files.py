@@ -171,7 +171,7 @@ def discover(paths: Sequence[Path], root: Path, text_globs: Sequence[str]) -> li
                 continue  # symbolic links, folders of submodules, deleted files still in the index
             display = relative if prefix == "." else f"{prefix}/{relative}"
             name = relative.rsplit("/", 1)[-1]
-            kind = classify(display, _head(path) if "." not in name else b"", text_globs)
-            if kind is not None:
-                found[path] = SourceFile(path, display, kind, status.st_size)
+            listed_kind = classify(display, _head(path) if "." not in name else b"", text_globs)
+            if listed_kind is not None:
+                found[path] = SourceFile(path, display, listed_kind, status.st_size)
     return sorted(found.values(), key=lambda f: f.display)

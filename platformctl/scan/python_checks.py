@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 from .names import is_upper_name, snake_name
 from .ruleset import PatternRule
@@ -147,13 +147,13 @@ def _name_parts(node: ast.AST) -> list[str]:
         key = _target_name(node)
         return [*_name_parts(node.value), key] if key else []
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and node.args:
-        key = node.args[0]
-        if isinstance(key, ast.Constant) and isinstance(key.value, str):
-            return [*_name_parts(node.func.value), key.value]
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            return [*_name_parts(node.func.value), arg.value]
     return []
 
 
-def _pairs(target: ast.AST, value: ast.AST) -> Iterator[tuple[ast.AST, ast.AST]]:
+def _pairs(target: ast.expr, value: ast.expr) -> Iterator[tuple[ast.expr, ast.expr]]:
     """Pair targets with values, element by element through tuple unpacking of equal length."""
     if isinstance(target, (ast.Tuple, ast.List)):
         if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
@@ -174,19 +174,23 @@ def _is_counting_step(node: ast.AugAssign) -> bool:
     )
 
 
-def _fallback(node: ast.Call, called: str) -> Optional[tuple[ast.Constant, Optional[ast.AST]]]:
-    """The setting's name and the fallback of ``cfg.get("name", fallback)`` and its kin."""
+def _fallback(node: ast.Call, called: str) -> Optional[tuple[ast.Constant, str, Optional[ast.AST]]]:
+    """The setting's name (its node and its text) and the fallback of ``cfg.get("name", fallback)`` and its kin."""
     at = _FALLBACK_CALLS.get(called)
     key = node.args[at] if at is not None and len(node.args) > at else None
     if at is None or not isinstance(key, ast.Constant) or not isinstance(key.value, str):
         return None
     if len(node.args) > at + 1:
-        return key, node.args[at + 1]
-    return key, next((k.value for k in node.keywords if k.arg == "default"), None)
+        return key, key.value, node.args[at + 1]
+    return key, key.value, next((k.value for k in node.keywords if k.arg == "default"), None)
 
 
 def _string_constant(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+#: The nodes that carry a source position (``ast.AST`` itself does not declare one).
+_Located = Union[ast.expr, ast.stmt, ast.arg, ast.keyword, ast.pattern]
 
 
 class _Reader:
@@ -223,7 +227,7 @@ class _Reader:
         at = bisect_left(self._lines, first)
         return at < len(self._lines) and self._lines[at] <= (stmt.end_lineno or stmt.lineno)
 
-    def bound(self, context: str, where: ast.AST, name: Optional[str], value: Optional[ast.AST]) -> None:
+    def bound(self, context: str, where: _Located, name: Optional[str], value: Optional[ast.AST]) -> None:
         """``name`` (reported at ``where``) is given ``value`` in ``context``."""
         rules = self._rules[context]
         if not rules or name is None or value is None:
@@ -236,7 +240,7 @@ class _Reader:
             if rule.wants_name(words, upper) and rule.wants_value(literal):
                 self.hits.append(Hit(rule.rule_id, where.lineno, where.col_offset, name))
 
-    def compared(self, where: ast.AST, subject: ast.AST, candidates: Sequence[ast.AST]) -> None:
+    def compared(self, where: _Located, subject: ast.AST, candidates: Sequence[ast.AST]) -> None:
         """``subject`` is compared with each of ``candidates``; string literals count."""
         rules = [] if self._in_assert else self._rules["comparison"]
         parts = _name_parts(subject) if rules else []
@@ -274,7 +278,7 @@ class _Reader:
 
     def dict_literal(self, node: ast.Dict) -> None:
         for key, value in zip(node.keys, node.values):
-            if key is not None and _string_constant(key):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 self.bound("dict_key", key, key.value, value)
 
     def call(self, node: ast.Call) -> None:
@@ -285,8 +289,8 @@ class _Reader:
         called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         fallback = _fallback(node, called)
         if fallback is not None:
-            key, default = fallback
-            self.bound("fallback", key, key.value, default)
+            key, name, default = fallback
+            self.bound("fallback", key, name, default)
         if called in _PREFIX_TESTS and isinstance(func, ast.Attribute) and node.args:
             prefix = node.args[0]
             self.compared(node, func.value, prefix.elts if isinstance(prefix, ast.Tuple) else [prefix])
@@ -316,7 +320,8 @@ class _Reader:
 
 
 _CONTEXTS = ("assignment", "keyword", "default", "dict_key", "fallback", "comparison")
-_HANDLERS: dict[type, Callable[[_Reader, ast.AST], None]] = {
+# Each handler takes the node type it is keyed by (hence Any: a dict cannot say so per key).
+_HANDLERS: dict[type[ast.AST], Callable[[_Reader, Any], None]] = {
     ast.Assign: _Reader.assign,
     ast.AnnAssign: _Reader.ann_assign,
     ast.AugAssign: _Reader.aug_assign,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .findings import Finding, SuppressedFinding
-from .ruleset import RuleInfo
+from .ruleset import RuleInfo, Severity
 
 MARKER = "antipattern:"
 MARKER_BYTES = MARKER.encode()
@@ -40,7 +40,7 @@ _FORM = re.compile(r"antipattern:\s*ignore\[(?P<ids>[^\]]*)\](?P<rest>.*)$")
 _REASON = re.compile(r"^\s*reason:\s*(?P<reason>.*?)\s*$")
 
 
-def _meta(rule_id: str, name: str, severity: str, message: str, description: str, help_text: str) -> RuleInfo:
+def _meta(rule_id: str, name: str, severity: Severity, message: str, description: str, help_text: str) -> RuleInfo:
     return RuleInfo(id=rule_id, name=name, severity=severity, message=message, description=description, help=help_text)
 
 
@@ -152,9 +152,9 @@ def apply_suppressions(
     used: set[tuple[int, str]] = set()
     suppressed: list[SuppressedFinding] = []
     for finding in findings:
-        suppression = by_line.get(finding.line)
-        if suppression is not None and finding.rule_id in suppression.rule_ids:
-            suppressed.append(SuppressedFinding(finding, suppression.reason))
+        covering = by_line.get(finding.line)
+        if covering is not None and finding.rule_id in covering.rule_ids:
+            suppressed.append(SuppressedFinding(finding, covering.reason))
             used.add((finding.line, finding.rule_id))
         else:
             active.append(finding)

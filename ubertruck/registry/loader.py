@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .. import PROJECT_ROOT
 from ..errors import UserError, UserErrors
@@ -89,7 +90,7 @@ def _dotted(loc: Iterable[Any], document: Any = None) -> str:
     return ".".join(_FIELD_SPELLING.get(str(p), str(p)) for p in parts) or "(root)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     given = type(error.get("input")).__name__
     if kind == "extra_forbidden":
