@@ -39,7 +39,7 @@ COMMON = "common"
 #: Calls that read files or the registry; a component makes none of them.
 FILE_READS = frozenset({
     "open", "read_text", "read_bytes", "iterdir", "glob", "rglob", "walk", "listdir", "scandir",
-    "load_registry", "load_tenant", "read_manifest", "read_environment_tenant_stacks", "load_defaults", "load_file",
+    "load_registry", "load_tenant", "read_environment_tenant_stacks", "load_defaults", "load_file",
 })
 
 

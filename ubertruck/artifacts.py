@@ -3,16 +3,11 @@
 ``LambdaArtifacts`` is what a stack program receives: the layer zip and each handler's zip, as
 absolute paths. Building it never happens here: the builder (``platformctl/package``) writes the
 manifest and returns this model, which ``__main__.py`` hands to ``TenantPlatform``; this module
-only models (and reads back) what a build wrote.
-
->>> artifacts = read_manifest(Path("build/lambda/arm64"))      # doctest: +SKIP
->>> artifacts.function_zip("booking.handler").name             # doctest: +SKIP
-'booking-3f1c2a9e0b7d4c55.zip'
+only models what a build wrote.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -63,14 +58,3 @@ def artifacts_from_document(root: Path, document: Mapping[str, Any]) -> LambdaAr
         layer=root / layer["artifact"],
         functions={entry["name"]: root / entry["artifact"] for entry in document["functions"]},
     )
-
-
-def read_manifest(root: Path) -> LambdaArtifacts:
-    """The artifacts a build wrote into ``root``; a clear error when there is no build."""
-    path = root / MANIFEST_FILE
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(str(path), "no Lambda artifacts built here; run `platformctl package`") from None
-    return artifacts_from_document(root, document)
-

@@ -109,24 +109,12 @@ class AuditRequirements(ContractModel):
     include_config_version: bool
 
 
-class RegulatorySettings(ContractModel):
-    """``global/compliance/regulatory_settings``: which regimes apply and which fields are personal data."""
-
-    gdpr: bool
-    pii_fields: list[str]
-
-
 class ComplianceConfig(ContractModel):
     data_retention: DataRetention
     audit_requirements: AuditRequirements
-    regulatory_settings: RegulatorySettings
 
 
 # --- global/operational ------------------------------------------------------------------------
-
-
-class RateLimits(ContractModel):
-    per_user_per_minute: PositiveInt
 
 
 class Timeouts(ContractModel):
@@ -154,7 +142,6 @@ class RetryPolicies(ContractModel):
 
 
 class OperationalConfig(ContractModel):
-    rate_limits: RateLimits
     timeouts: Timeouts
     retry_policies: RetryPolicies
 
@@ -363,22 +350,12 @@ class ApiConfig(ServiceContract):
 # --- pipeline ----------------------------------------------------------------------------------
 
 
-class DeploymentSettings(ContractModel):
-    """``pipeline/technical/deployment``: canary share, bake time and waves of a deployment."""
-
-    canary_percent: int = Field(ge=1, le=100)
-    bake_minutes: NonNegativeInt
-    waves: PositiveInt
-
-
-class PipelineTechnical(ContractModel):
-    deployment: DeploymentSettings
-
-
 class PipelineConfig(ServiceContract):
-    """The pipeline service's contract (``/{tenant}/services/pipeline/{env}``); infrastructure only."""
+    """The pipeline service's contract (``/{tenant}/services/pipeline/{env}``); infrastructure only.
+    The pipeline itself is configured platform-wide (``defaults.yaml`` ``pipeline:``), so every
+    section is empty."""
 
-    technical: PipelineTechnical  # type: ignore[assignment]
+    technical: NoEntries = Field(default_factory=NoEntries)  # type: ignore[assignment]
 
 
 #: The contracts of the services that have no function package (the others live in

@@ -30,7 +30,6 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import IO, Callable, Iterator
 
 from ubertruck.stacks import StackRef
@@ -234,8 +233,3 @@ class Scheduler:
                 failure=Failure.ENGINE,
                 message=f"the stack operation raised {type(exc).__name__} (traceback in the log)",
             )
-
-
-def log_path_for(log_dir: Path, stack: str) -> Path:
-    """Where the engine output of ``stack`` goes."""
-    return log_dir / f"{stack}{LOG_SUFFIX}"

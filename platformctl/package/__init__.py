@@ -8,7 +8,7 @@
 The program gets them through ``program_artifacts`` (called by ``__main__.py``), which builds
 what is missing or stale and returns the typed ``LambdaArtifacts`` that ``TenantPlatform`` hands
 to its components. Building is content-addressed, so with nothing changed it only checks. The
-typed model itself (``LambdaArtifacts``, ``read_manifest``) is the domain core's,
+typed model itself (``LambdaArtifacts``) is the domain core's,
 ``ubertruck/artifacts.py``: the components import it from there, never from this package.
 
 >>> from platformctl.package import program_artifacts       # doctest: +SKIP

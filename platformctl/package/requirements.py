@@ -56,16 +56,6 @@ def read_pins(path: Path) -> list[Pin]:
     return parse_pins(text, str(path))
 
 
-def disagreements(runtime: list[Pin], project: list[Pin]) -> list[str]:
-    """One line per package pinned in both lists at different versions."""
-    project_versions = {pin.name: pin.version for pin in project}
-    return [
-        f"{pin.name}: {pin.version} in the functions' list, {project_versions[pin.name]} in requirements.txt"
-        for pin in runtime
-        if pin.name in project_versions and project_versions[pin.name] != pin.version
-    ]
-
-
 def project_pins(path: Path) -> list[Pin]:
     """The exact pins of the project's ``requirements.txt`` (its other lines are skipped)."""
     pins: list[Pin] = []

@@ -15,7 +15,6 @@ side, one per core.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -453,15 +452,6 @@ def evaluate_stacks(stack_runs: Iterable[StackRun], context: PolicyContext,
     """
     with PolicySession(context) as session:
         return {run.stack: session.evaluate(run, (configs or {}).get(run.stack)) for run in stack_runs}
-
-
-def dump_json(results: Mapping[str, StackPolicyResult]) -> str:
-    """Violations and exemptions in use, per stack, as JSON (debugging and tests)."""
-    return json.dumps(
-        {s: {"violations": [v.to_dict() for v in r.violations], "exemptions": [e.to_dict() for e in r.exemptions]} for s, r in results.items()},
-        indent=1,
-        sort_keys=True,
-    )
 
 
 __all__ = [

@@ -44,9 +44,7 @@ CASES: list[tuple[str, str, Any, str]] = [
     ("observability", "technical.alarms.evaluation_periods", "1", "expected an integer, got str"),
     ("observability", "technical.metrics.namespaces", "UberTruck", "unknown entry"),
     ("observability", "technical.alarms.error_rate_threshold", 150, "less than or equal to 100"),
-    ("pipeline", "technical.deployment.waves", True, "expected an integer, got bool"),
-    ("pipeline", "technical.deployment.wave", 3, "unknown entry"),
-    ("pipeline", "technical.deployment.canary_percent", 0, "greater than or equal to 1"),
+    ("pipeline", "technical.deployment", {"waves": 3}, "unknown entry"),
 ]
 
 

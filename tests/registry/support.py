@@ -27,7 +27,7 @@ VALID_DOCUMENT: dict[str, Any] = {
         "residency": {"allowed_regions": ["ap-south-1"]},
     },
     "config": {
-        "global": {"operational": {"rate_limits": {"per_user_per_minute": 60}}},
+        "global": {"operational": {"retry_policies": {"max_attempts": 4}}},
         "services": {"booking": {"business": {"pricing_models": {"currency": "INR", "base_fare_minor": 50000}}}},
         "environments": {"prod": {"services": {"booking": {"technical": {"scaling_policies": {"memory_mb": 1024}}}}}},
     },
