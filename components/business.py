@@ -3,10 +3,7 @@ exact DynamoDB grants per use, and the role + published resources + function of 
 
 Each grant names exactly the actions a use needs on exactly one table's ARN, so a role reads
 like the service's data-access contract. A service's grants and the resources it publishes
-are built together (``ServiceAccess``) so the function is told about exactly what it may use:
-
->>> access = transactional_access(ctx, stores, "bookings_table", bookings, events_topic)  # doctest: +SKIP
->>> parts = service_parts(component, ctx, "booking", "api", access)                       # doctest: +SKIP
+are built together (``ServiceAccess``) so the function is told about exactly what it may use.
 """
 
 from __future__ import annotations

@@ -17,9 +17,6 @@ from ubertruck.settings import ModelT, TenantSettings
 @dataclass(frozen=True)
 class TenantContext:
     """The tenant stack's shared facts, built once by ``TenantPlatform``.
-
-    >>> ctx.name("booking", "create")      # doctest: +SKIP
-    'acme-dev-booking-create'
     """
 
     settings: TenantSettings
@@ -81,8 +78,6 @@ def pinned_provider(
     Every AWS resource and invoke of every stack goes through one of these: with credentials of
     another account the provider refuses to configure, so nothing of an environment can land in
     the wrong account. ``tags`` become the provider's default tags.
-
-    >>> provider = pinned_provider("acme-dev-aws", "ap-south-1", "111111111111", self)  # doctest: +SKIP
     """
     return aws.Provider(
         name,

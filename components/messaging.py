@@ -1,10 +1,6 @@
 """Topics and queues the platform's way: encrypted with the tenant key, named under the tenant
 prefix, with a dead-letter queue behind every queue and a queue policy that admits only the
 topics it subscribes to.
-
->>> topic = encrypted_topic(ctx, parent, "booking", "events")         # doctest: +SKIP
->>> queue = DeadLetteredQueue(ctx, parent, QueueSpec("notifications", notification_config.technical.queue))  # doctest: +SKIP
->>> subscribe_queue(parent, queue, {"booking-events": topic})                        # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -14,11 +14,6 @@ alarm topic, platform key and platform dashboard.
 Thresholds, periods, metric names and retention all come from ``defaults.yaml`` (tenant values
 through ``TenantSettings``). Dashboard layout numbers (the 24-column grid, widget sizes) are
 CloudWatch's geometry, not platform settings.
-
->>> obs = TenantObservability(                                    # doctest: +SKIP
-...     f"{ctx.prefix}-observability",
-...     TenantObservabilityArgs(ctx, [fn.function.name], api.rest_api.name, api.stage.stage_name),
-...     opts=scoped)
 """
 
 from __future__ import annotations
@@ -256,10 +251,6 @@ class TenantObservability(pulumi.ComponentResource):
 @dataclass(frozen=True)
 class PlatformContext:
     """The shared stack's facts: environment, defaults, account and region.
-
-    >>> platform = PlatformContext.current("dev", load_defaults())   # doctest: +SKIP
-    >>> platform.name("alarms")                                        # doctest: +SKIP
-    'ubertruck-dev-alarms'
     """
 
     environment: str

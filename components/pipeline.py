@@ -21,10 +21,6 @@ Least privilege: the check builds can touch only the artifact bucket, the platfo
 log group; the deploy builds can in addition assume the deploy role (``ubertruck:deployRoleArn``),
 which holds the permissions ``pulumi up`` needs and is provisioned outside the platform. No
 statement of these roles names ``"*"`` as a resource.
-
->>> config = PipelineConfig.from_stack_config(pulumi.Config("ubertruck"))    # doctest: +SKIP
->>> DeploymentPipeline("ubertruck-dev-pipeline", DeploymentPipelineArgs(      # doctest: +SKIP
-...     platform, config, key_arn, topic_arn, tenant_stacks=["acme-dev"]), opts=child(self))
 """
 
 from __future__ import annotations

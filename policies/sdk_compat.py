@@ -23,8 +23,8 @@ Two users:
 This module imports neither ``policies.rules`` nor ``platformctl`` at import time, so both the
 packs and the engine can import it without a cycle.
 
->>> from policies.sdk_compat import check_internals, version_mismatches   # doctest: +SKIP
->>> check_internals(), version_mismatches()                                # doctest: +SKIP
+>>> from policies.sdk_compat import check_internals, version_mismatches
+>>> check_internals(), version_mismatches()
 ([], [])
 """
 

@@ -11,10 +11,14 @@ The merged tree is checked against the services' config schemas (``ubertruck.con
 ``config_problems`` lists what is wrong with a tree, and ``TenantSettings.service_config`` /
 ``global_config`` hand components the validated, typed models.
 
->>> from ubertruck.settings import tenant_settings           # doctest: +SKIP
->>> s = tenant_settings(tenant, "prod")                         # doctest: +SKIP
->>> s.service_config("booking", booking_schema.BookingConfig).business.pricing_models.currency  # doctest: +SKIP
+>>> from ubertruck import PROJECT_ROOT
+>>> from ubertruck.contracts import auth_schema, booking_schema
+>>> from ubertruck.registry.loader import load_tenant
+>>> s = tenant_settings(load_tenant(PROJECT_ROOT / "tenants" / "acme.yaml"), "prod")
+>>> s.service_config("booking", booking_schema.BookingConfig).business.pricing_models.currency
 'INR'
+>>> s.service_config("auth", auth_schema.AuthConfig).technical.user_pool.tier
+'ESSENTIALS'
 """
 
 from __future__ import annotations
@@ -276,9 +280,6 @@ class TenantSettings:
     def service_config(self, service: str, schema: type[ModelT] = ServiceContract) -> ModelT:  # type: ignore[assignment]
         """The validated tree of ``service``, as its contract ``schema`` (without the published
         ``integration.resources``, which only exist once the infrastructure has made them).
-
-        >>> settings.service_config("auth", auth_schema.AuthConfig).technical.user_pool.tier  # doctest: +SKIP
-        'ESSENTIALS'
         """
         model = self._service_models[service]
         if not isinstance(model, schema):

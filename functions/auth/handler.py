@@ -13,9 +13,6 @@ cannot be obtained at all, the invocation fails (API Gateway answers 500): it fa
 
 The token is never logged. JWKS is fetched from ``integration/resources.jwks_url`` with the
 timeout and retries of ``global/operational`` and cached (``auth.jwks``).
-
->>> function = build(FunctionEnvironment("auth", "dev", "acme"), code_root=CODE_ROOT)     # doctest: +SKIP
->>> function.lambda_handler(request_authorizer_event, lambda_context)["policyDocument"]  # doctest: +SKIP
 """
 
 from __future__ import annotations

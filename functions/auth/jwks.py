@@ -6,10 +6,6 @@ cannot make the authorizer hammer the JWKS endpoint; a rotated pool key is picke
 cache age runs out. If a refetch fails while an expired set is at hand, the expired set is used
 (and said so in the log): Cognito keys change rarely, and locking every user out because the
 JWKS endpoint blinked would be worse.
-
->>> cache = JwksCache(fetch=lambda url: {"keys": [public_jwk]})                      # doctest: +SKIP
->>> cache.signing_key("https://.../jwks.json", kid="k1", max_age=300)              # doctest: +SKIP
-<jwt.api_jwk.PyJWK object at ...>
 """
 
 from __future__ import annotations

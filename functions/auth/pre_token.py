@@ -15,9 +15,6 @@ Cognito fails the sign-in or refresh. Refusals are counted (``TenantMismatch``) 
 An event that is not a token generation (``triggerSource`` not ``TokenGeneration_*``) is returned
 unchanged: only the pre token generation trigger is wired to this function, and no other trigger
 issues tokens, so there is nothing to add and nothing to refuse.
-
->>> function = build(FunctionEnvironment("auth", "dev", "acme"), code_root=CODE_ROOT)        # doctest: +SKIP
->>> function.lambda_handler(pre_token_generation_v2_event, lambda_context)["response"]     # doctest: +SKIP
 """
 
 from __future__ import annotations

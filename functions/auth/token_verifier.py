@@ -10,10 +10,6 @@ A token is accepted when all of these hold:
   (``client_id`` of an access token, ``aud`` of an ID token);
 - ``custom:tenant_id`` is the function's own tenant; a valid token of another tenant is a
   ``TenantMismatch``, reported apart from invalid tokens.
-
->>> verifier = TokenVerifier(own_tenant="acme", keys=jwks_cache)                          # doctest: +SKIP
->>> verifier.verify(token, resources, rules, key_max_age=300).roles                      # doctest: +SKIP
-('customer',)
 """
 
 from __future__ import annotations

@@ -6,9 +6,6 @@
     technical/cache            config cache age
     technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
     integration/resources      bookings, audit and idempotency tables; the events topic
-
->>> BookingConfig.model_validate(config_tree).business.pricing_models.currency     # doctest: +SKIP
-'INR'
 """
 
 from __future__ import annotations

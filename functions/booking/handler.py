@@ -6,9 +6,6 @@ serves it.
 The function is built once per cold start from its environment (``SERVICE_NAME``,
 ``ENVIRONMENT``, ``CONFIG_SERVICE_URL``, ``LOG_LEVEL``); ``build`` makes one for any environment
 and code root (tests build one per tenant).
-
->>> function = build(FunctionEnvironment("booking", "dev", "acme"), code_root=CODE_ROOT)    # doctest: +SKIP
->>> function.lambda_handler(api_gateway_event, lambda_context)                           # doctest: +SKIP
 """
 
 from __future__ import annotations

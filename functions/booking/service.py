@@ -11,9 +11,6 @@ already checked the tenant and the route's operation. Two finer rules live here:
 Create is idempotent on the ``Idempotency-Key`` header (Powertools idempotency, scoped to tenant and
 user). The booking id is derived from the same key, so even a retry after a half-finished attempt
 (booking stored, event not yet published) lands on the same booking instead of a second one.
-
->>> service = BookingService(function.aws)                                         # doctest: +SKIP
->>> body, status = service.quote(scope)                                           # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -14,12 +14,7 @@ Endpoints are plain callables ``endpoint(scope, **path_params)`` returning ``(bo
 they usually are methods of a service object built on the function's AWS clients:
 
 The routes come from the service's manifest (``<service>/routes.py``, see ``common.routes``);
-the handler names one endpoint per manifest handler, no more and no fewer:
-
->>> function = ApiFunction(FunctionEnvironment.from_os(), BookingConfig, code_root=CODE_ROOT)     # doctest: +SKIP
->>> service = BookingService(function.aws)                                                       # doctest: +SKIP
->>> function.add_routes(ROUTES, {"get": service.get, ...})                                      # doctest: +SKIP
->>> lambda_handler = function.lambda_handler                                                     # doctest: +SKIP
+the handler names one endpoint per manifest handler, no more and no fewer.
 """
 
 from __future__ import annotations

@@ -88,9 +88,6 @@ class AuditRecord:
 
 class AuditTrail:
     """Writes audit records with a low-level DynamoDB client.
-
-    >>> AuditTrail(dynamodb_client).write(record, table="acme-dev-audit", retention_days=90,
-    ...                                   include_config_version=True)      # doctest: +SKIP
     """
 
     def __init__(self, dynamodb_client: Any) -> None:

@@ -4,10 +4,11 @@ botocore's own defaults (a 60 s read timeout, legacy retries) would otherwise de
 function waits on AWS. Clients are created once per process, on first use, from the config that
 is current then; a later config change reaches them at the next cold start.
 
->>> cfg = botocore_config(OperationalConfig.model_validate(
-...     {"timeouts": {"provider_timeout_seconds": 5}, "retry_policies": {"max_attempts": 3, "base_delay_ms": 100, "max_delay_ms": 2000}}))
+>>> cfg = botocore_config(OperationalConfig.model_validate({
+...     "timeouts": {"function_timeout_seconds": 10, "provider_timeout_seconds": 5, "authorizer_ttl_seconds": 300},
+...     "retry_policies": {"max_attempts": 3, "base_delay_ms": 100, "max_delay_ms": 2000}}))
 >>> cfg.read_timeout, cfg.retries["total_max_attempts"]
-(5, 3)
+(5.0, 3)
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ class AwsClients:
     """Lazily created low-level boto3 clients, one per AWS service, sharing one botocore config.
 
     >>> clients = AwsClients(lambda: None)
-    >>> clients.client("dynamodb") is clients.client("dynamodb")      # doctest: +SKIP
-    True
     """
 
     def __init__(self, operational: Callable[[], OperationalConfig | None]) -> None:

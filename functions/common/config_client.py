@@ -18,11 +18,6 @@ document's own version (``"fallback"``), so audit records show that fallback val
 When SSM cannot be reached, holds no parameters, or holds a value that fails validation, the
 tree's values come from the fallback document instead, a ``ConfigurationError`` metric is
 counted, and SSM is asked again once the cache age has passed.
-
->>> client = ConfigurationClient("booking", "dev", schema=BookingConfig)   # doctest: +SKIP
->>> result = client.get_config("business/pricing_models")                   # doctest: +SKIP
->>> result.values["currency"], result.version                               # doctest: +SKIP
-('INR', '4c1f0e9a27d3b8a6e5f1')
 """
 
 from __future__ import annotations

@@ -7,9 +7,6 @@ carries the same id and consumers can drop the duplicate: delivery is at least o
 
     {"event_id": "...", "event_type": "booking.created", "tenant_id": "acme",
      "occurred_at": "2024-05-01T12:00:00+00:00", "config_version": "...", "data": {...}}
-
->>> publisher = EventPublisher(sns_client)                                       # doctest: +SKIP
->>> publisher.publish(topic_arn, DomainEvent("b-1:created", "booking.created", "acme", now, "v1", {"booking_id": "b-1"}))  # doctest: +SKIP
 """
 
 from __future__ import annotations

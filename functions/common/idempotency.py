@@ -7,10 +7,6 @@ users who happen to pick the same key never see each other's result. The request
 validated too: the same key with a different payload is a conflict, not a replay.
 
 Table layout: Powertools defaults (hash key ``id``, TTL attribute ``expiration``).
-
->>> runner = IdempotentCall(dynamodb_client, key_prefix="booking.create")              # doctest: +SKIP
->>> runner.run(create, table="acme-dev-idempotency", key={"tenant": "acme", "user": "u-1", "key": "k-1"},
-...            payload={"distance_km": "12"}, expires_after_seconds=3600, lambda_context=ctx)  # doctest: +SKIP
 """
 
 from __future__ import annotations

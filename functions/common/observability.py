@@ -5,10 +5,6 @@
   (``services/observability/{env}/technical/metrics``), with ``service``, ``tenant_id`` and
   ``environment`` as dimensions. Metrics are buffered during the invocation and flushed once.
 - Tracer: X-Ray, annotated with the tenant and the operation.
-
->>> obs = Observability(FunctionEnvironment("booking", "dev", "acme"))      # doctest: +SKIP
->>> obs.count(OPERATION_SUCCESS)                                           # doctest: +SKIP
->>> obs.flush("UberTruck")                                                  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -4,9 +4,6 @@
 clients, observability) and ``wrap`` turns a plain ``(event, context)`` function into the Lambda
 handler: log context, tracing, and one metrics flush under the namespace from config.
 HTTP functions use ``common.api.ApiFunction``, which builds on this.
-
->>> runtime = FunctionRuntime(FunctionEnvironment.from_os(), SecretsConfig, code_root=CODE_ROOT)   # doctest: +SKIP
->>> lambda_handler = runtime.serve(rotate)                                                         # doctest: +SKIP
 """
 
 from __future__ import annotations

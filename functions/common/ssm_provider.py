@@ -4,11 +4,6 @@ Powertools caches whatever its fetch methods return, keyed by path and options, 
 seconds. The stock provider returns bare strings; this one returns a ``ParameterRecord`` per
 parameter, so callers can tell a SecureString from a String (the config read API redacts the
 former) while keeping Powertools' caching, pagination and error wrapping.
-
->>> provider = DescribedSSMProvider(boto3_client=ssm_client)               # doctest: +SKIP
->>> records = provider.get_multiple("/acme/global", max_age=60, recursive=True, decrypt=True)  # doctest: +SKIP
->>> records["compliance/data_retention"].value                              # doctest: +SKIP
-'{"days":90}'
 """
 
 from __future__ import annotations

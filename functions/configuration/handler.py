@@ -6,8 +6,6 @@ the caller's own tenant namespace.
 The path is relative to the tenant root: ``/config/global/compliance`` lists the compliance
 entries, ``/config/services/booking/dev/business/pricing_models`` returns one entry. SecureString
 entries are redacted (see ``configuration.namespace_reader``).
-
->>> function = build(FunctionEnvironment("configuration", "dev", "acme"), code_root=CODE_ROOT)   # doctest: +SKIP
 """
 
 from __future__ import annotations

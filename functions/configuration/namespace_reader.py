@@ -8,10 +8,6 @@ returned as the JSON it holds.
 Paths are relative to the tenant root (``/<tenant>``) and may name a single entry or any prefix
 of the hierarchy. Only letters, digits, ``_ . -`` and ``/`` between segments are accepted; the
 root is always the function's own tenant, so no path can leave it.
-
->>> reader = NamespaceReader(DescribedSSMProvider(), tenant_root="/acme")                        # doctest: +SKIP
->>> [entry.name for entry in reader.read("global/compliance", max_age=60)]                       # doctest: +SKIP
-['global/compliance/audit_requirements', 'global/compliance/data_retention', ...]
 """
 
 from __future__ import annotations

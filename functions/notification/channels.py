@@ -5,10 +5,6 @@ whose subscribers (SMS, push, e-mail fan-out) deliver it. ``ses`` sends an e-mai
 ``integration/service_endpoints.ses_sender`` to the address in the event data field
 ``business/email_recipient_field``. A channel that cannot apply (no sender configured, no
 address in the event) is skipped and named in the result: that is config, not a failure to retry.
-
->>> outbox = Outbox(sns_client, ses_client)                                           # doctest: +SKIP
->>> outbox.send(["sns", "ses"], message, event, config)                              # doctest: +SKIP
-DeliveryResult(sent=['sns'], skipped=['ses'])
 """
 
 from __future__ import annotations

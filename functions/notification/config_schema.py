@@ -9,9 +9,6 @@
     technical/scaling_policies, performance_thresholds, cache
     integration/service_endpoints  ``ses_sender``: the SES identity to send from ("" = no SES)
     integration/resources          queue, DLQ, outbound topic and audit table
-
->>> NotificationConfig.model_validate(config_tree).business.channels["booking_created"]     # doctest: +SKIP
-['sns']
 """
 
 from __future__ import annotations

@@ -12,10 +12,6 @@ For each SQS record (Powertools batch, ``ReportBatchItemFailures``):
 
 A record that fails is reported in ``batchItemFailures``; the others are acknowledged. After
 ``max_receive_count`` receives SQS moves a failing message to the DLQ.
-
->>> consumer = NotificationConsumer(runtime)                                    # doctest: +SKIP
->>> consumer.handle(sqs_event, context)                                         # doctest: +SKIP
-{'batchItemFailures': [{'itemIdentifier': '059f36b4-...'}]}
 """
 
 from __future__ import annotations

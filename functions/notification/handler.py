@@ -3,9 +3,6 @@
 Invoked by the SQS event source mapping of ``<tenant>-<env>-notifications`` with
 ``ReportBatchItemFailures``; returns ``{"batchItemFailures": [...]}``. ``build`` makes the function
 for any environment and code root (tests build one per tenant).
-
->>> function = build(FunctionEnvironment("notification", "dev", "acme"), code_root=CODE_ROOT)   # doctest: +SKIP
->>> function.lambda_handler(sqs_event, lambda_context)                                        # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -5,8 +5,6 @@ value is JSON and the key is in the field ``integration/external_apis.provider_a
 (the secrets rotation function's ``api_key`` profile writes that field). The value is cached for
 the service's ``technical/cache.max_age_seconds``, so a rotated key is picked up within that time.
 The key is never logged and never leaves this module except into the provider request header.
-
->>> ProviderApiKey(secretsmanager_client).get(resources.provider_secret_arn, "api_key", max_age=60)   # doctest: +SKIP
 """
 
 from __future__ import annotations

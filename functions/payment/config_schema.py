@@ -7,9 +7,6 @@
     integration/external_apis   the provider's HTTPS endpoint; the API key's field in its secret
     integration/api_keys_reference  which registry ``secrets`` entry holds the provider's API key
     integration/resources       payments, audit and idempotency tables; events topic; provider secret
-
->>> PaymentConfig.model_validate(config_tree).integration.external_apis.provider_endpoint     # doctest: +SKIP
-'https://payments.provider.example/v1'
 """
 
 from __future__ import annotations

@@ -7,9 +7,6 @@ The function is built once per cold start from its environment; its provider cli
 circuit breaker's state) lives as long as the warm environment. ``build`` makes one for any
 environment and code root; ``opener`` and ``sleep`` replace the HTTPS transport and the backoff
 wait (tests pass an in-process fake provider).
-
->>> function = build(FunctionEnvironment("payment", "dev", "acme"), code_root=CODE_ROOT)    # doctest: +SKIP
->>> function.lambda_handler(api_gateway_event, lambda_context)                            # doctest: +SKIP
 """
 
 from __future__ import annotations

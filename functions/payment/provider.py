@@ -12,10 +12,6 @@ Timeout and retries come from ``global/operational`` (``common.retry`` backoff);
 failures, timeouts, 429 and 5xx are retried, a 402 is a decline and other 4xx answers are the
 provider refusing the request. Failures that mean "provider unavailable" count towards the
 circuit breaker; declines do not.
-
->>> client = ProviderClient(breaker=CircuitBreaker())                                           # doctest: +SKIP
->>> client.post(call, "/authorizations", {"amount_minor": 1000, "currency": "INR"}, "pay_x:auth")  # doctest: +SKIP
-{'id': 'auth_1', 'status': 'authorized'}
 """
 
 from __future__ import annotations

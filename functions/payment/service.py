@@ -10,9 +10,6 @@ already checked the tenant and the route's operation. Finer rules here:
   idempotency key of its own, derived from our ids, so no retry ever charges twice;
 - the amount invariants (capture <= authorized, refunds <= captured) are conditional writes in
   ``payment.repository``.
-
->>> service = PaymentService(function.aws, ProviderClient(breaker=CircuitBreaker()))     # doctest: +SKIP
->>> body, status = service.authorize(scope)                                          # doctest: +SKIP
 """
 
 from __future__ import annotations

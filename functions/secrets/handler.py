@@ -4,9 +4,6 @@ Receives Secrets Manager rotation events (``SecretId``, ``ClientRequestToken``, 
 step (``secrets.rotation``), writes one audit record per step (the secret's name and the outcome,
 never a value) and counts ``OperationSuccess`` or ``RotationFailed`` (``TenantMismatch`` for
 another tenant's secret). A failed step raises, which is how Secrets Manager learns of it.
-
->>> function = build(FunctionEnvironment("secrets", "dev", "acme"), code_root=CODE_ROOT)   # doctest: +SKIP
->>> function.lambda_handler({"SecretId": arn, "ClientRequestToken": token, "Step": "createSecret"}, ctx)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -12,9 +12,6 @@ setSecret     platform secrets have no downstream system holding a copy (consume
               and differs from the current one
 testSecret    the pending value must follow its profile's rules and keep the other JSON fields
 finishSecret  move ``AWSCURRENT`` to the new version
-
->>> SecretRotation(secretsmanager_client, "acme", technical_config).run("createSecret", arn, token)  # doctest: +SKIP
-'created'
 """
 
 from __future__ import annotations

@@ -4,9 +4,6 @@
     technical/cache            config cache age
     technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
     integration/resources      tracking and audit tables
-
->>> TrackingConfig.model_validate(config_tree).business.business_rules.max_speed_kmh     # doctest: +SKIP
-160
 """
 
 from __future__ import annotations

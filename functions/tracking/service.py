@@ -3,9 +3,6 @@
 Every endpoint receives the request scope (caller, config snapshot) from ``common.api``, which has
 already checked the tenant and the route's operation (``tracking:write`` to ingest,
 ``tracking:read`` to read). A booking with no positions (or an id that cannot be one) is a 404.
-
->>> service = TrackingService(function.aws)                                  # doctest: +SKIP
->>> body, status = service.ingest(scope, booking_id="bk_1")                 # doctest: +SKIP
 """
 
 from __future__ import annotations

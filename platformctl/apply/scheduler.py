@@ -66,10 +66,8 @@ def _record(wave: Wave, stack: StackRef, outcome: StackOutcome | None, skip_reas
 
 
 class Scheduler:
-    """Runs waves of one operation; one instance per rollout.
-
-    >>> # Scheduler(operations, "up", options).run(waves) -> RolloutReport   (doctest: +SKIP)
-    """
+    """Runs waves of one operation; one instance per rollout:
+    ``Scheduler(operations, "up", options).run(waves)`` returns the ``RolloutReport``."""
 
     def __init__(
         self,

@@ -17,11 +17,6 @@ A resource with no explicit name input is auto-named by Pulumi (a random suffix)
 nothing. The account and region of a claim are those of the provider the resource is created
 through (``providers.py``); a provider that pins no account is taken to be in the stack's
 default account, the one its credentials are in.
-
->>> claims = stack_claims("acme-dev", resources, default_account="111111111111",
-...                       default_region="ap-south-1")                  # doctest: +SKIP
->>> collisions([*claims, *other_claims])                              # doctest: +SKIP
-[]
 """
 
 from __future__ import annotations

@@ -5,10 +5,6 @@ provider is itself a captured resource, whose inputs carry its ``region`` and th
 may work in (``allowedAccountIds``). The AWS SDK for Python sends list-valued provider
 inputs JSON-encoded, so ``allowedAccountIds`` arrives as the string ``'["111111111111"]'``;
 both that form and a plain list are read here.
-
->>> facts = provider_facts(resources)                      # doctest: +SKIP
->>> facts[provider_urn(table.provider)].account           # doctest: +SKIP
-'111111111111'
 """
 
 from __future__ import annotations

@@ -17,8 +17,6 @@ entry there and, if one matches, fails with its message instead of touching the 
   classify as transient and retry. A permanent fault's error is just ``message``.
 - ``times``: how many matching operations fail before the entry is spent (``null``: all of them).
   The count is shared by every provider process using the folder.
-
->>> install_faults(store_root, [Fault("create", urn_contains="acme-dev", transient=True, times=1)])  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -4,9 +4,6 @@ The plugin is a tarball holding one executable, ``pulumi-resource-aws``: a shell
 runs ``python -m platformctl.localaws`` from this project. ``pulumi plugin install --file``
 unpacks it where the engine looks for pulumi-aws of the pinned version. The launcher carries a
 stamp (a hash of its own text), so installing the same launcher again costs one file read.
-
->>> install_plugin(Path(".tools/bin/pulumi"), Path(".state/local-home"), Path(".venv/bin/python"))  # doctest: +SKIP
-PosixPath('.state/local-home/plugins/resource-aws-v7.51.1')
 """
 
 from __future__ import annotations

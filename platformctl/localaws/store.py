@@ -7,12 +7,7 @@ the engine sees on its next refresh, exactly as with a change made in the AWS co
 Many provider processes (one per stack, stacks in parallel) share one folder: every record is its
 own file, written atomically, so no process ever reads half a record and none needs a lock.
 
-Tests use the same API to look at the cloud and to tamper with it:
-
->>> store = CloudStore(tmp_path)                                  # doctest: +SKIP
->>> table = store.find(urn_contains="acme-dev-bookings")[0]       # doctest: +SKIP
->>> store.edit(table, {"billingMode": "PROVISIONED"})             # doctest: +SKIP
->>> store.remove(table)                                           # doctest: +SKIP
+Tests use the same API to look at the cloud and to tamper with it (``find``, ``edit``, ``remove``).
 """
 
 from __future__ import annotations

@@ -10,10 +10,6 @@ what is missing or stale and returns the typed ``LambdaArtifacts`` that ``Tenant
 to its components. Building is content-addressed, so with nothing changed it only checks. The
 typed model itself (``LambdaArtifacts``) is the domain core's,
 ``ubertruck/artifacts.py``: the components import it from there, never from this package.
-
->>> from platformctl.package import program_artifacts       # doctest: +SKIP
->>> program_artifacts(load_defaults()).layer.name            # doctest: +SKIP
-'common-9b2f0c4d1e7a3b58.zip'
 """
 
 from __future__ import annotations

@@ -5,10 +5,6 @@ One build per output folder at a time (a file lock); unchanged inputs reuse thei
 build with nothing changed writes nothing and makes no network call. The manifest is written
 last, atomically, and only after every limit check passed: a program reading it only ever sees
 artifacts that exist whole and fit.
-
->>> report = build_artifacts(PackageOptions.from_defaults(load_defaults()))   # doctest: +SKIP
->>> report.built                                                             # doctest: +SKIP
-['functions/booking-1d0c…zip']
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Everything comes from ``defaults.yaml`` (``platform`` and ``artifacts``); the CLI and the tests
 override single fields (``--arch``, ``--output``, a small size limit) with ``dataclasses.replace``.
 
->>> options = PackageOptions.from_defaults(load_defaults(), arch="x86_64")   # doctest: +SKIP
+>>> from ubertruck.defaults import load_defaults
+>>> options = PackageOptions.from_defaults(load_defaults(), arch="x86_64")
 >>> options.python_version
 '3.11'
 """

@@ -3,8 +3,6 @@
 Entries are written in sorted order, each with the configured timestamp and permissions and one
 compression level, and nothing of the machine (owner, time, order on disk) gets in. That is what
 lets an artifact be named by its content and an unchanged function keep its archive hash.
-
->>> size = write_zip(handle, [("a/b.py", b"x = 1\\n")], settings)      # doctest: +SKIP
 """
 
 from __future__ import annotations

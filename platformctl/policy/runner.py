@@ -6,11 +6,6 @@ then per stack ``Configure`` (the merged per-policy config, see :mod:`.config`),
 ``ConfigureStack``, ``Analyze`` for every captured resource and ``AnalyzeStack``. Pack
 processes live for the whole plan and are reconfigured per stack; the packs run side by
 side, one per core.
-
->>> from platformctl.policy.runner import PolicyContext, evaluate_stacks   # doctest: +SKIP
->>> results = evaluate_stacks(stack_runs, PolicyContext.from_registry())   # doctest: +SKIP
->>> results["acme-dev"].mandatory                                          # doctest: +SKIP
-[]
 """
 
 from __future__ import annotations

@@ -5,9 +5,6 @@ One run per policy pack: the pack is the tool, its policies are the rules (metad
 points at the file a reviewer would change: the tenant's registry file for a tenant stack,
 or the component module that made the resource for a shared stack (also given, as a related
 location, for tenant stacks). The resource's URN is the logical location.
-
->>> doc = to_sarif(results, infos, context, runs)          # doctest: +SKIP
->>> write_sarif(Path("policy.sarif"), doc)                 # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -2,9 +2,6 @@
 
 Building ``ResourceValidationPolicy``/``StackValidationPolicy`` objects is cheap and starts
 nothing; only ``PolicyPack`` starts a server, and only a pack's ``__main__.py`` builds one.
-
->>> from policies.rules.sdk import build_policies, load_documents   # doctest: +SKIP
->>> policies = build_policies(SECURITY_RULES, load_documents())      # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ when that passes, its config in every environment against the services' config s
 (``contract.py``).
 
 >>> from ubertruck.registry import load_registry
->>> result = load_registry([Path("tenants")])     # doctest: +SKIP
->>> sorted(result.tenants)                         # doctest: +SKIP
+>>> result = load_registry([Path("tenants")])
+>>> sorted(result.tenants)
 ['acme', 'globex', 'initech']
 """
 
