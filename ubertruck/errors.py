@@ -37,3 +37,24 @@ class UserErrors(UserError):
 
     def __reduce__(self) -> tuple[type, tuple[list[UserError]]]:  # type: ignore[override]
         return (UserErrors, (self.errors,))
+
+
+#: How a pydantic type error reads in a one-line message (registry files and config trees alike).
+TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "date_type": "a date (YYYY-MM-DD)",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def type_mismatch(kind: str, given: object) -> str | None:
+    """``expected <what the type wants>, got <the given type's name>`` for a type error; else None."""
+    words = TYPE_WORDS.get(kind)
+    return f"expected {words}, got {type(given).__name__}" if words else None
+

@@ -33,7 +33,7 @@ from typing import Any, Iterable, Mapping, Sequence, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .defaults import EnvironmentSettings, PlatformDefaults, TierSettings, load_defaults
-from .errors import UserError, UserErrors
+from .errors import UserError, UserErrors, type_mismatch
 from .registry.model import ConfigOverrides, Tenant
 from .contracts import FUNCTIONS_DIR, PUBLISHED_ENTRY, SCHEMA_MODULE, GlobalConfig, ServiceContract, common_schema, registry_schema_for, schema_for
 
@@ -54,16 +54,6 @@ _VALUE_FREE_KINDS = frozenset(
      "too_short", "too_long", "string_too_short", "string_too_long", "string_pattern_mismatch", "literal_error",
      "int_from_float", "finite_number"}
 )
-_TYPE_WORDS = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-}
 
 
 @dataclass(frozen=True)
@@ -92,8 +82,9 @@ def describe_config_error(error: Mapping[str, Any], sensitive: bool, defined_in:
         return f"unknown entry; remove it or check its spelling against {defined_in}"
     if kind == "missing":
         return "required entry is missing"
-    if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {type(error.get('input')).__name__}"
+    mismatch = type_mismatch(kind, error.get("input"))
+    if mismatch:
+        return mismatch
     if sensitive and kind not in _VALUE_FREE_KINDS:
         # A validator's message may quote the value, and this entry is stored as a SecureString.
         return "invalid value (not shown: the entry is sensitive config); see the service's config schema"

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from .. import PROJECT_ROOT
-from ..errors import UserError, UserErrors
+from ..errors import UserError, UserErrors, type_mismatch
 from ..safe_yaml import load_file
 from ..defaults import load_defaults
 from .cache import RegistryCache
@@ -32,16 +32,6 @@ from .secrets import secret_shape
 REGISTRY_DIR = PROJECT_ROOT / "tenants"
 REGISTRY_SUFFIX = ".yaml"
 
-_TYPE_WORDS = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "list_type": "a list",
-    "dict_type": "a mapping",
-    "date_type": "a date (YYYY-MM-DD)",
-    "model_type": "a mapping",
-}
 
 
 def tenant_file(tenant_id: str, registry_dir: Path = REGISTRY_DIR) -> Path:
@@ -97,8 +87,9 @@ def _describe(error: ErrorDetails) -> str:
         return "unknown field; remove it or check its spelling against the registry model"
     if kind == "missing":
         return "required field is missing"
-    if kind in _TYPE_WORDS:
-        return f"expected {_TYPE_WORDS[kind]}, got {given}"
+    mismatch = type_mismatch(kind, error.get("input"))
+    if mismatch:
+        return mismatch
     if kind == "invalid-json-value":
         return f"expected plain data (a string, number, true/false, null, list or mapping), got {given}"
     if kind == "invalid_key":
