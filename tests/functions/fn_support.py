@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -322,12 +323,19 @@ def build_function(handler_module: ModuleType, tenant: Tenant, code_root: Path, 
 def import_handler(service: str, tenant_id: str = "acme", environment: str = "dev") -> ModuleType:
     """Import ``<service>.handler`` fresh, under the environment its Lambda function would have."""
     variables = {"SERVICE_NAME": service, "ENVIRONMENT": environment, "CONFIG_SERVICE_URL": f"ssm:///{tenant_id}", "LOG_LEVEL": "INFO"}
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
+    with patched_environ(variables):
         _use_service_package(service)
         sys.modules.pop(f"{service}.handler", None)
         return importlib.import_module(f"{service}.handler")
+
+
+@contextmanager
+def patched_environ(variables: Mapping[str, str]) -> Iterator[None]:
+    """``variables`` set in ``os.environ`` for the block; what was there before comes back after."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
     finally:
         for name, value in saved.items():
             if value is None:

@@ -25,7 +25,7 @@ import pytest
 
 from platformctl.package import BuildReport
 from tests.functions.fn_services import provision_services
-from tests.functions.fn_support import Tenant, api_event, authorizer_for, provision, tenant_config
+from tests.functions.fn_support import Tenant, api_event, authorizer_for, patched_environ, provision, tenant_config
 
 REGION = "ap-south-1"
 #: A role that may read config (customers may not).
@@ -84,17 +84,9 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def acme(moto_endpoint: str) -> Iterator[Tenant]:
     """Tenant acme in dev, provisioned in moto_server by the function tests' helpers."""
-    saved = {name: os.environ.get(name) for name in (*AWS_ENV, "AWS_ENDPOINT_URL")}
-    os.environ.update({**AWS_ENV, "AWS_ENDPOINT_URL": moto_endpoint})
-    try:
+    with patched_environ({**AWS_ENV, "AWS_ENDPOINT_URL": moto_endpoint}):
         tenant = provision("acme", "dev", tenant_config("acme", "dev"), REGION)
         yield provision_services(tenant, REGION, PROVIDER_KEY_VALUE)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
