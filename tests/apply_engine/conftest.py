@@ -59,7 +59,9 @@ def stacks_of(report: dict) -> dict[str, dict]:
     return {stack["stack"]: stack for wave in report["waves"] for stack in wave["stacks"]}
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may run other modules' tests between this group's, and a module fixture
+# would then be torn down and the whole platform applied again.
+@pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> LocalPlatform:
     reason = engine_missing()
     if reason:
