@@ -14,9 +14,10 @@ example no engine installed: one line saying to run ``make engine``, and nothing
 from __future__ import annotations
 
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import IO, Callable, List, Optional
 
 import typer
 from rich.console import Console
@@ -33,6 +34,7 @@ from ..apply.operations import Operation
 from ..apply.options import RolloutOptions, options_from_defaults, run_folder
 from ..apply.prepare import Selection, gate, gate_refusals, select_stacks, write_pack_configs
 from ..apply.report import RolloutReport, exit_code
+from ..apply.scheduler import LOG_SUFFIX
 from ..apply.rollout import plan_rollout, render_plan, run_rollout
 from ..apply.target import EngineTarget, materialise, resolve_target, state_dir
 
@@ -235,15 +237,19 @@ def offboard(
         _install_stand_in(run.target)
     logs = run.options.log_dir
     logs.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as open_logs:
+        # One handle per stack for the whole offboarding, named as the rollout names its logs.
+        handles: dict[str, IO[str]] = {}
 
-    def log(stack: str, line: str) -> None:
-        with (logs / f"{stack}.log").open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        def log(stack: str, line: str) -> None:
+            if stack not in handles:
+                handles[stack] = open_logs.enter_context((logs / f"{stack}{LOG_SUFFIX}").open("a", encoding="utf-8", buffering=1))
+            handles[stack].write(line + "\n")
 
-    result = offboard_tenant(
-        subject, run.target, run.defaults, run.registry, run.state, packs,
-        lambda line: console.print(line, markup=False), log,
-    )
+        result = offboard_tenant(
+            subject, run.target, run.defaults, run.registry, run.state, packs,
+            lambda line: console.print(line, markup=False), log,
+        )
     raise typer.Exit(0 if result.succeeded else EXIT_VIOLATIONS)
 
 
