@@ -88,6 +88,23 @@ class OffboardingSection(_Strict):
     audit_file: str
 
 
+class ServiceSection(_Strict):
+    """The provisioning service (``platformctl/service``): its job store, tokens and audit trail."""
+
+    database_file: str
+    database_url_env_var: str
+    sqlite_busy_timeout_ms: int
+    postgres_connect_timeout_seconds: int
+    audit_file: str
+    token_prefix: str
+    token_id_prefix: str
+    token_id_bytes: int = Field(ge=4)
+    token_secret_bytes: int = Field(ge=16)
+    token_salt_bytes: int = Field(ge=8)
+    token_label_max_length: int
+    token_max_expiry_days: int
+
+
 class TierSettings(_Strict):
     #: Requests per second; API Gateway takes a rate as a number with a fraction.
     throttle_rate_limit: float
@@ -184,6 +201,7 @@ class PlatformDefaults(_Strict):
     offline: OfflineSection
     engine: EngineSection
     offboarding: OffboardingSection
+    service: ServiceSection
     localaws: LocalAwsSection
     tiers: dict[str, TierSettings]
     environments: dict[str, EnvironmentSettings]
