@@ -1,0 +1,1 @@
+"""Alembic migrations of the provisioning service's store (``Database.migrate`` runs them)."""
