@@ -6,7 +6,8 @@ Per request, in this order:
    tenant; otherwise 403 at once, with nothing read or written (no config, no tables, no audit);
 2. the route runs: its operation is annotated on the trace, the global and service config are
    loaded, the caller's roles must grant the operation, then the endpoint is called with the
-   request scope;
+   request scope; an endpoint of a per-object route must check the caller against the object
+   (``common.access.check_access``) before it answers;
 3. errors become the standard responses (``common.errors``), each counted as a metric;
 4. one audit record is written for the operation, whatever its outcome.
 
@@ -57,6 +58,14 @@ _current_scope: ContextVar[RequestScope[Any]] = ContextVar("request_scope")
 
 class RouteMismatch(Exception):
     """A handler's endpoints and its service's route manifest disagree (raised at import)."""
+
+
+class ObjectAccessUnchecked(Exception):
+    """An endpoint of a per-object route answered without checking the caller against its object.
+
+    A bug in the endpoint, never the caller's fault: it becomes a 500, and the per-route
+    authorization tests fail on it.
+    """
 
 
 def json_response(status: int, body: Mapping[str, Any]) -> Response:
@@ -150,12 +159,16 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         def endpoint(**path_params: str) -> Any:
             scope = _current_scope.get()
             scope.operation = route.operation
+            scope.access = route.access
             self.obs.annotate(tenant_id=scope.tenant.tenant_id, operation=route.operation)
             self.logger.append_keys(operation=route.operation)
             scope.global_snapshot = self.config.global_config()
             scope.service_snapshot = self.config.service_config()
             require(scope.tenant.roles, route.operation, scope.global_config.security.authorization_policies)
-            return target(scope, **path_params)
+            answer = target(scope, **path_params)
+            if route.access.per_object and not scope.access_checked:
+                raise ObjectAccessUnchecked(f"{route.key}: the endpoint did not check the caller against its {route.access.object}")
+            return answer
 
         endpoint.__name__ = route.handler
         self.app.route(route.router_rule, route.method)(endpoint)

@@ -17,6 +17,7 @@ from typing import Any, Generic, Mapping, TypeVar
 from .config_client import ConfigSnapshot
 from .config_schema import GlobalConfig, ServiceConfig
 from .errors import ConfigurationError
+from .routes import NO_OBJECT, AccessRule
 from .tenant import TenantContext
 
 ServiceT = TypeVar("ServiceT", bound=ServiceConfig)
@@ -31,6 +32,9 @@ class RequestScope(Generic[ServiceT]):
     event: Mapping[str, Any]
     lambda_context: Any
     operation: str | None = None
+    #: The route's object-level rule, and whether the endpoint has checked the caller against it.
+    access: AccessRule = NO_OBJECT
+    access_checked: bool = False
     resource_id: str | None = None
     service_snapshot: ConfigSnapshot[ServiceT] | None = None
     global_snapshot: ConfigSnapshot[GlobalConfig] | None = None

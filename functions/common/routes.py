@@ -10,7 +10,8 @@ cannot drift apart:
 This module imports only the standard library: the infrastructure loads it without the functions'
 AWS dependencies (``ubertruck.contracts``).
 
->>> BOOKING = RouteManifest("booking", (ApiRoute("GET", "/bookings/{booking_id}", "booking:read", "get"),))
+>>> OWN_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True, assigned_driver=True)
+>>> BOOKING = RouteManifest("booking", (ApiRoute("GET", "/bookings/{booking_id}", "booking:read", "get", access=OWN_BOOKING),))
 >>> BOOKING.routes[0].parameters
 ('booking_id',)
 >>> BOOKING.routes[0].router_rule
@@ -20,7 +21,7 @@ AWS dependencies (``ubertruck.contracts``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: A path parameter segment: ``{id}``, or greedy ``{path+}`` (spans the rest of the path).
 _PARAMETER = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+?)\}$")
@@ -35,6 +36,44 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: The Powertools rule of a greedy parameter: any rest of the path. The endpoint reads the value
 #: from the event's path parameters (the request path may carry a custom domain's base path).
 _GREEDY_RULE = ".+"
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    """Who may act on the one object a route reads or writes (OWASP API1, object-level authorization).
+
+    The route's ``operation`` says what a caller's roles must grant at all; this rule says on
+    *which* objects. ``object`` names the kind of object (``booking``, ``payment``); a caller
+    granted ``manage`` is an operator and may act on every such object of the tenant; otherwise
+    the object's ``owner`` (the customer who created it) and, where allowed, the driver assigned
+    to its booking may act on it; a rule allowing neither is for operators only. The endpoint loads the object's parties and calls
+    ``common.access.check_access``; a refusal reads exactly like a missing object.
+
+    A route that acts on no single object (a quote, a create, the caller's own list, the config
+    namespace) declares ``NO_OBJECT``.
+    """
+
+    object: str | None
+    manage: str | None = None
+    owner: bool = False
+    assigned_driver: bool = False
+
+    def __post_init__(self) -> None:
+        if self.object is None:
+            if self.manage is not None or self.owner or self.assigned_driver:
+                raise ValueError("an access rule without an object grants nothing per object")
+            return
+        if self.manage is None or not _OPERATION.match(self.manage):
+            raise ValueError(f"access rule for {self.object}: manage must be an operation like booking:manage")
+
+    @property
+    def per_object(self) -> bool:
+        """Whether the route must check the caller against its object's parties."""
+        return self.object is not None
+
+
+#: The rule of a route that reads or writes no single object.
+NO_OBJECT = AccessRule(object=None)
 
 
 def parameter_of(segment: str) -> tuple[str, bool] | None:
@@ -53,6 +92,7 @@ class ApiRoute:
 
     ``path`` is the API Gateway template (``/bookings/{booking_id}``). ``authorized`` routes go
     through the tenant's Lambda authorizer; the policy packs refuse any route that does not.
+    ``access`` is required (keyword): each route says, next to its path, who may act on its object.
     """
 
     method: str
@@ -60,6 +100,7 @@ class ApiRoute:
     operation: str
     handler: str
     authorized: bool = True
+    access: AccessRule = field(kw_only=True)
 
     def __post_init__(self) -> None:
         where = f"route {self.method} {self.path}"

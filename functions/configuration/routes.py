@@ -6,7 +6,7 @@ relative to the tenant root (``/config/global/compliance``).
 
 from __future__ import annotations
 
-from common.routes import ApiRoute, RouteManifest
+from common.routes import NO_OBJECT, ApiRoute, RouteManifest
 
 #: The greedy parameter that carries the namespace path.
 PATH_PARAMETER = "path"
@@ -15,5 +15,5 @@ ROUTE_PREFIX = "/config/"
 
 ROUTES = RouteManifest(
     "configuration",
-    (ApiRoute("GET", f"{ROUTE_PREFIX}{{{PATH_PARAMETER}+}}", "config:read", "read"),),
+    (ApiRoute("GET", f"{ROUTE_PREFIX}{{{PATH_PARAMETER}+}}", "config:read", "read", access=NO_OBJECT),),
 )

@@ -6,15 +6,20 @@
 
 from __future__ import annotations
 
-from common.routes import ApiRoute, RouteManifest
+from common.routes import AccessRule, ApiRoute, RouteManifest
+
+#: Authorizing pays for a booking: the booking's customer (or an operator) may.
+PAY_FOR_BOOKING = AccessRule(object="booking", manage="payment:manage", owner=True)
+#: A payment is its payer's; operators reach every payment of the tenant.
+OWN_PAYMENT = AccessRule(object="payment", manage="payment:manage", owner=True)
 
 ROUTES = RouteManifest(
     "payment",
     (
         # authorize, capture and refund are idempotent on the Idempotency-Key header.
-        ApiRoute("POST", "/payments/authorize", "payment:authorize", "authorize"),
-        ApiRoute("POST", "/payments/{payment_id}/capture", "payment:capture", "capture"),
-        ApiRoute("POST", "/payments/{payment_id}/refund", "payment:refund", "refund"),
-        ApiRoute("GET", "/payments/{payment_id}", "payment:read", "get"),
+        ApiRoute("POST", "/payments/authorize", "payment:authorize", "authorize", access=PAY_FOR_BOOKING),
+        ApiRoute("POST", "/payments/{payment_id}/capture", "payment:capture", "capture", access=OWN_PAYMENT),
+        ApiRoute("POST", "/payments/{payment_id}/refund", "payment:refund", "refund", access=OWN_PAYMENT),
+        ApiRoute("GET", "/payments/{payment_id}", "payment:read", "get", access=OWN_PAYMENT),
     ),
 )

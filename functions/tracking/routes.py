@@ -6,14 +6,19 @@
 
 from __future__ import annotations
 
-from common.routes import ApiRoute, RouteManifest
+from common.routes import AccessRule, ApiRoute, RouteManifest
+
+#: Positions belong to their booking: only the driver assigned to it (or an operator) reports them.
+REPORT_POSITION = AccessRule(object="booking", manage="booking:manage", assigned_driver=True)
+#: The booking's customer, its assigned driver and operators follow it.
+FOLLOW_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True, assigned_driver=True)
 
 ROUTES = RouteManifest(
     "tracking",
     (
-        ApiRoute("POST", "/tracking/{booking_id}/positions", "tracking:write", "ingest"),
-        ApiRoute("GET", "/tracking/{booking_id}/latest", "tracking:read", "latest"),
+        ApiRoute("POST", "/tracking/{booking_id}/positions", "tracking:write", "ingest", access=REPORT_POSITION),
+        ApiRoute("GET", "/tracking/{booking_id}/latest", "tracking:read", "latest", access=FOLLOW_BOOKING),
         # ?limit=&cursor=
-        ApiRoute("GET", "/tracking/{booking_id}/history", "tracking:read", "history"),
+        ApiRoute("GET", "/tracking/{booking_id}/history", "tracking:read", "history", access=FOLLOW_BOOKING),
     ),
 )

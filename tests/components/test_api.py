@@ -143,23 +143,24 @@ def test_outputs_name_the_api(acme_dev: Plan) -> None:
     assert acme_dev.outputs["api_execution_arn"] == f"arn:aws:execute-api:ap-south-1:{DEV_ACCOUNT}:{api_id}"
 
 
-ApiRoute = load_function_module("common", "routes").ApiRoute
+_routes = load_function_module("common", "routes")
+ApiRoute, NO_OBJECT = _routes.ApiRoute, _routes.NO_OBJECT
 
 
 def test_route_paths_map_to_execute_api_arns() -> None:
     assert arn_path("/config/{path+}") == "/config/*"
     assert arn_path("/bookings/{id}/cancel") == "/bookings/*/cancel"
-    assert Route(ApiRoute("GET", "/bookings/{id}/items/{item+}", "booking:read", "get"), None).parameters == ("id", "item")  # type: ignore[arg-type]
+    assert Route(ApiRoute("GET", "/bookings/{id}/items/{item+}", "booking:read", "get", access=NO_OBJECT), None).parameters == ("id", "item")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path, method", [("config", "GET"), ("/config/", "GET"), ("/a//b", "GET"), ("/config", "get"), ("/config", "OPTIONS")])
 def test_malformed_routes_are_refused(path: str, method: str) -> None:
     with pytest.raises(ValueError, match="route"):
-        ApiRoute(method, path, "config:read", "read")
+        ApiRoute(method, path, "config:read", "read", access=NO_OBJECT)
 
 
 def test_two_services_cannot_claim_one_route() -> None:
-    routes = [Route(ApiRoute("GET", "/x", "a:read", "read"), None), Route(ApiRoute("GET", "/x", "b:read", "read"), None)]  # type: ignore[arg-type]
+    routes = [Route(ApiRoute("GET", "/x", "a:read", "read", access=NO_OBJECT), None), Route(ApiRoute("GET", "/x", "b:read", "read", access=NO_OBJECT), None)]  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="claimed twice"):
         check_routes(routes)
 

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from pydantic import BaseModel, Field
 
+from common.access import ObjectParties, check_access
 from common.api import ApiFunction, Endpoint, RouteMismatch
 from common.config_schema import AuditedResources, ConfigModel, ServiceConfig, ServiceTechnical
 from common.environment import FunctionEnvironment
@@ -20,7 +21,7 @@ from common.errors import Conflict, NotFound
 from common.events import DomainEvent, EventPublisher
 from common.idempotency import IdempotentCall
 from common.request_scope import RequestScope
-from common.routes import ApiRoute, RouteManifest
+from common.routes import NO_OBJECT, AccessRule, ApiRoute, RouteManifest
 from common.validation import parse_body
 
 from .conftest import REGION
@@ -68,11 +69,14 @@ class DemoConfig(ServiceConfig):
 DEMO_ROUTES = RouteManifest(
     "booking",
     (
-        ApiRoute("GET", "/items/{item_id}", "booking:read", "read_item"),
-        ApiRoute("POST", "/items", "booking:create", "create_item"),
-        ApiRoute("POST", "/widgets", "booking:create", "create_widget"),
+        ApiRoute("GET", "/items/{item_id}", "booking:read", "read_item", access=NO_OBJECT),
+        ApiRoute("POST", "/items", "booking:create", "create_item", access=NO_OBJECT),
+        ApiRoute("POST", "/widgets", "booking:create", "create_widget", access=NO_OBJECT),
+        ApiRoute("GET", "/parcels/{parcel_id}", "booking:read", "read_parcel", access=AccessRule(object="parcel", manage="booking:manage", owner=True, assigned_driver=True)),
     ),
 )
+#: The demo's parcels: who owns each, and which driver is assigned to it.
+PARCELS = {"p-1": ObjectParties(owner_id="u-owner", driver_id="u-driver")}
 READ_ONLY_ROUTES = RouteManifest("booking", (DEMO_ROUTES.routes[0],))
 
 
@@ -92,6 +96,13 @@ def read_item(scope: RequestScope[DemoConfig], item_id: str) -> tuple[dict[str, 
     if item_id == "boom":
         raise RuntimeError("secret internal detail")
     return {"item_id": item_id, "currency": scope.config.business.pricing_models.currency}, 200
+
+
+def read_parcel(scope: RequestScope[DemoConfig], parcel_id: str) -> tuple[dict[str, Any], int]:
+    scope.resource_id = parcel_id
+    if parcel_id != "unchecked":  # the bug the template guards against: no check before answering
+        check_access(scope, PARCELS.get(parcel_id), "no such parcel")
+    return {"parcel_id": parcel_id}, 200
 
 
 def create_item(scope: RequestScope[DemoConfig]) -> tuple[dict[str, Any], int]:
@@ -138,7 +149,7 @@ def demo(acme: Tenant, code_root: Path) -> ApiFunction[DemoConfig]:
     acme.write_fallback(code_root, "booking")
     env = FunctionEnvironment(service="booking", environment="dev", tenant_id="acme")
     function = ApiFunction(env, DemoConfig, code_root=code_root)
-    function.add_routes(DEMO_ROUTES, {"read_item": read_item, "create_item": create_item, "create_widget": make_create_idempotent(function)})
+    function.add_routes(DEMO_ROUTES, {"read_item": read_item, "create_item": create_item, "create_widget": make_create_idempotent(function), "read_parcel": read_parcel})
     return function
 
 
@@ -339,7 +350,7 @@ def _bare(code_root: Path) -> ApiFunction[DemoConfig]:
 
 def test_a_manifest_handler_without_an_endpoint_is_refused(acme: Tenant, code_root: Path) -> None:
     acme.write_fallback(code_root, "booking")
-    handlers: dict[str, Endpoint] = {"read_item": read_item, "create_item": create_item}
+    handlers: dict[str, Endpoint] = {"read_item": read_item, "create_item": create_item, "read_parcel": read_parcel}
     with pytest.raises(RouteMismatch, match=r"no endpoint for \['create_widget'\]; no route for \[\]"):
         _bare(code_root).add_routes(DEMO_ROUTES, handlers)
 
@@ -383,10 +394,52 @@ def test_path_parameters_reach_the_endpoint_by_their_manifest_names(demo: ApiFun
 )
 def test_malformed_manifest_routes_are_refused(method: str, path: str, operation: str, handler: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        ApiRoute(method, path, operation, handler)
+        ApiRoute(method, path, operation, handler, access=NO_OBJECT)
 
 
 def test_a_manifest_declares_each_method_and_path_once() -> None:
     route = DEMO_ROUTES.routes[0]
     with pytest.raises(ValueError, match="declared twice"):
-        RouteManifest("booking", (route, ApiRoute(route.method, route.path, "booking:read", "other")))
+        RouteManifest("booking", (route, ApiRoute(route.method, route.path, "booking:read", "other", access=NO_OBJECT)))
+
+
+@pytest.mark.parametrize(
+    "user, roles, status",
+    [
+        ("u-owner", "customer", 200),  # the owner
+        ("u-other", "customer", 404),  # another customer of the same tenant: answered like a missing parcel
+        ("u-driver", "driver", 200),  # the driver assigned to it
+        ("u-driver-2", "driver", 404),  # a driver not assigned to it
+        ("u-dispatch", "dispatcher", 200),  # an operator (granted booking:manage) reaches every parcel
+    ],
+)
+def test_object_level_rule_admits_only_the_objects_parties(demo: ApiFunction[DemoConfig], acme: Tenant, user: str, roles: str, status: int) -> None:
+    response = call(demo, api_event("GET", "/parcels/p-1", authorizer=authorizer_for("acme", user, roles)))
+    assert response["statusCode"] == status
+    if status == 404:
+        assert response_json(response)["error"]["message"] == "no such parcel"
+    [record] = audit_items(acme)
+    assert (record["outcome"], record["status_code"]) == (("success", 200) if status == 200 else ("not_found", 404))
+
+
+def test_a_missing_object_reads_like_a_forbidden_one(demo: ApiFunction[DemoConfig]) -> None:
+    missing = call(demo, api_event("GET", "/parcels/p-404", authorizer=authorizer_for("acme", "u-owner", "customer")))
+    forbidden = call(demo, api_event("GET", "/parcels/p-1", authorizer=authorizer_for("acme", "u-other", "customer")))
+    assert (missing["statusCode"], response_json(missing)["error"]["message"]) == (forbidden["statusCode"], response_json(forbidden)["error"]["message"])
+
+
+def test_an_endpoint_that_skips_its_object_check_is_a_500(demo: ApiFunction[DemoConfig], acme: Tenant, capsys: pytest.CaptureFixture[str]) -> None:
+    response = call(demo, api_event("GET", "/parcels/unchecked", authorizer=authorizer_for("acme", "u-owner", "customer")))
+    assert response["statusCode"] == 500
+    assert audit_items(acme)[0]["outcome"] == "error"
+    assert "UnexpectedError" in metric_names(capsys.readouterr().out)
+
+
+def test_every_route_on_an_object_id_checks_the_caller_against_that_object() -> None:
+    """A route whose path names an object (``{booking_id}``, ``{payment_id}``) declares a per-object rule."""
+    from ubertruck.contracts import load_function_module, service_packages_with
+
+    routes = [route for service in service_packages_with("routes") for route in load_function_module(service, "routes").ROUTES.routes]
+    on_objects = [route for route in routes if any(name.endswith("_id") for name in route.parameters)]
+    assert on_objects, "the services' manifests name object ids"
+    assert [route.key for route in on_objects if not route.access.per_object] == []
