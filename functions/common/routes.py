@@ -29,6 +29,8 @@ _PARAMETER = re.compile(r"^\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<greedy>\+?)\}$"
 _LITERAL = re.compile(r"^[A-Za-z0-9._~-]+$")
 #: A Python identifier: a handler is named the way its endpoint function is.
 _HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: ``module:Class`` inside the service's package: a route's request or response model.
+_MODEL_REF = re.compile(r"^[a-z_][a-z0-9_]*:[A-Z][A-Za-z0-9_]*$")
 #: ``service:action``, the name the authorization policies grant (``booking:read``).
 _OPERATION = re.compile(r"^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$")
 #: The methods a route may use; OPTIONS is the API's own, for CORS preflights only.
@@ -93,6 +95,9 @@ class ApiRoute:
     ``path`` is the API Gateway template (``/bookings/{booking_id}``). ``authorized`` routes go
     through the tenant's Lambda authorizer; the policy packs refuse any route that does not.
     ``access`` is required (keyword): each route says, next to its path, who may act on its object.
+    ``body``, ``query`` and ``response`` name the route's pydantic models as ``module:Class`` in the
+    service's package (``models:CreateBookingRequest``): the typed contract its endpoint parses and
+    answers with, which the fuzz suite drives every route from.
     """
 
     method: str
@@ -101,6 +106,9 @@ class ApiRoute:
     handler: str
     authorized: bool = True
     access: AccessRule = field(kw_only=True)
+    body: str | None = field(default=None, kw_only=True)
+    query: str | None = field(default=None, kw_only=True)
+    response: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         where = f"route {self.method} {self.path}"
@@ -120,6 +128,9 @@ class ApiRoute:
             raise ValueError(f"{where}: operation {self.operation!r}; expected service:action, like booking:read")
         if not _HANDLER.match(self.handler):
             raise ValueError(f"{where}: handler {self.handler!r}; expected the endpoint's Python name")
+        for role, ref in (("body", self.body), ("query", self.query), ("response", self.response)):
+            if ref is not None and not _MODEL_REF.match(ref):
+                raise ValueError(f"{where}: {role} model {ref!r}; expected module:Class in the service's package")
 
     @property
     def key(self) -> str:
