@@ -2,7 +2,8 @@
 
 For each rule: the compliant plan (plus the synthetic stack's resources of a kind the program
 does not make yet) leaves the rule silent; the same plan with exactly what the rule guards
-broken makes it fire as mandatory. Kill rate: every mutation, every rule.
+broken makes it fire as mandatory. Kill rate: every mutation, every rule (one mutation per rule is
+``test_rules``' check; each parametrised case here kills one, so the suite's pass is a 100% rate).
 """
 
 from __future__ import annotations
@@ -34,13 +35,3 @@ def test_mutation_is_killed_on_the_planned_stack(session: PolicySession, context
     assert fired(evaluate(session, run), mutation.rule) == [], "the rule must be silent before the mutation"
     mutation.apply(run)
     assert fired(evaluate(session, run, mutation.context(context, run)), mutation.rule), f"mutation for {mutation.rule} survived"
-
-
-def test_kill_rate_is_total(session: PolicySession, context: PolicyContext, planned: StackRun) -> None:
-    survived = []
-    for mutation in MUTATIONS:
-        run = _prepared(planned, mutation)
-        mutation.apply(run)
-        if not fired(evaluate(session, run, mutation.context(context, run)), mutation.rule):
-            survived.append(mutation.rule)
-    assert survived == [], f"kill rate {(len(MUTATIONS) - len(survived)) / len(MUTATIONS):.0%}; survived: {survived}"
