@@ -46,9 +46,10 @@ def _register() -> None:
     policy.register(app)
     engine_ops.register(app)
     package.register(app)
-    from .commands import service_admin
+    from .commands import service_admin, service_run
 
     service_admin.register(app)
+    service_run.register(app)
     _state["registered"] = True
 
 

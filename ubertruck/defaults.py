@@ -103,6 +103,20 @@ class ServiceSection(_Strict):
     token_salt_bytes: int = Field(ge=8)
     token_label_max_length: int
     token_max_expiry_days: int
+    server_host: str
+    server_port: int = Field(ge=1, le=65535)
+    max_body_bytes: int = Field(ge=1024)
+    events_poll_seconds: float = Field(gt=0)
+    queue_file: str
+    queue_name: str = Field(min_length=1)
+    redis_url_env_var: str
+    workers: int = Field(ge=1)
+    worker_poll_max_seconds: float = Field(gt=0)
+    task_retries: int = Field(ge=0)
+    task_retry_delay_seconds: float = Field(ge=0)
+    task_retry_backoff: float = Field(ge=1)
+    runs_dir: str
+    gate_dir: str
 
 
 class TierSettings(_Strict):

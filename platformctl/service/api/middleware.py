@@ -1,0 +1,110 @@
+"""Two ASGI layers around the routes: the request body limit (413) and the audit record of every
+request (token id, tenant, what changed, the outcome). ``/healthz`` is not audited: it carries no
+token, changes nothing, and a probe every few seconds would drown the trail."""
+
+from __future__ import annotations
+
+import json
+import logging
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..audit import ServiceAudit
+from .context import AuditNote
+
+log = logging.getLogger("platformctl.service.api")
+
+#: Paths whose requests are not audited (see the module's docstring).
+UNAUDITED = frozenset({"/healthz"})
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse a body over ``limit`` bytes with 413: by its Content-Length before reading it, or,
+    without one (chunked), as soon as the bytes read pass the limit."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        note = state.get("audit") or AuditNote()
+        note.reason = f"body over {self.limit} bytes"
+        state["audit"] = note
+        body = json.dumps({"detail": f"request body too large: the limit is {self.limit} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class AuditRequests:
+    """One audit record per request, written when the response has been sent."""
+
+    def __init__(self, app: ASGIApp, audit: ServiceAudit) -> None:
+        self.app = app
+        self.audit = audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNAUDITED:
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            note: AuditNote = state.get("audit") or AuditNote()
+            try:
+                await run_in_threadpool(self._record, scope, status, note)
+            except OSError as exc:  # the response is out; a failed audit write is logged loudly
+                log.error("audit write failed for %s %s: %s", scope["method"], scope["path"], exc)
+
+    def _record(self, scope: Scope, status: int, note: AuditNote) -> None:
+        self.audit.request(
+            token_id=note.token_id, method=scope["method"], path=scope["path"], tenant=note.tenant, status=status,
+            change=note.change, reason=note.reason,
+        )
