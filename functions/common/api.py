@@ -5,10 +5,14 @@ Per request, in this order:
 1. the tenant context is taken from the authorizer context and must name the function's own
    tenant; otherwise 403 at once, with nothing read or written (no config, no tables, no audit);
 2. the route runs: its operation is annotated on the trace, the global and service config are
-   loaded, the caller's roles must grant the operation, then the endpoint is called with the
-   request scope; an endpoint of a per-object route must check the caller against the object
-   (``common.access.check_access``) before it answers;
-3. errors become the standard responses (``common.errors``), each counted as a metric;
+   loaded, the caller's roles must grant the operation, the body must be within
+   ``global/operational/request_limits`` (size, then nesting depth by a linear scan), then the
+   endpoint is called with the request scope; an endpoint of a per-object route must check the
+   caller against the object (``common.access.check_access``) before it answers;
+3. errors become the standard responses (``common.errors``, shaped as ``ErrorResponse``), each
+   counted as a metric. A dependency that throttles, fails or cannot be reached (botocore
+   throttling, 5xx, connection and timeout errors) and config that cannot be loaded at all answer
+   503 with ``Retry-After`` (``global/operational/dependency_outage``); a 500 is a bug;
 4. one audit record is written for the operation, whatever its outcome.
 
 Endpoints are plain callables ``endpoint(scope, **path_params)`` returning ``(body, status)``;
@@ -33,13 +37,16 @@ from .audit import outcome_for
 from .authorization import require
 from .config_schema import ServiceConfig
 from .environment import FunctionEnvironment
+from .dependencies import is_dependency_failure
 from .errors import (
     INTERNAL_ERROR_STATUS,
     UNEXPECTED_ERROR_METRIC,
     ConfigurationError,
+    ConfigurationUnavailable,
     Forbidden,
     NotFound,
     ServiceError,
+    ServiceUnavailable,
     internal_error_body,
 )
 from .observability import OPERATION_SUCCESS, TENANT_MISMATCH
@@ -48,10 +55,12 @@ from .routes import ApiRoute, RouteManifest
 from .runtime import FunctionRuntime
 from .ssm_provider import DescribedSSMProvider
 from .tenant import TenantRefused, tenant_context
+from .validation import check_body_limits
 
 ServiceT = TypeVar("ServiceT", bound=ServiceConfig)
 Endpoint = Callable[..., Any]
 UNROUTED_ACTION = "unrouted"
+RETRY_AFTER_HEADER = "Retry-After"
 
 _current_scope: ContextVar[RequestScope[Any]] = ContextVar("request_scope")
 
@@ -68,9 +77,9 @@ class ObjectAccessUnchecked(Exception):
     """
 
 
-def json_response(status: int, body: Mapping[str, Any]) -> Response:
+def json_response(status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> Response:
     """A JSON response."""
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body, separators=(",", ":")))
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body, separators=(",", ":")), headers=dict(headers or {}))
 
 
 def proxy_response(status: int, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -165,6 +174,7 @@ class ApiFunction(FunctionRuntime[ServiceT]):
             scope.global_snapshot = self.config.global_config()
             scope.service_snapshot = self.config.service_config()
             require(scope.tenant.roles, route.operation, scope.global_config.security.authorization_policies)
+            check_body_limits(scope.event, scope.global_config.operational.request_limits)
             answer = target(scope, **path_params)
             if route.access.per_object and not scope.access_checked:
                 raise ObjectAccessUnchecked(f"{route.key}: the endpoint did not check the caller against its {route.access.object}")
@@ -190,14 +200,26 @@ class ApiFunction(FunctionRuntime[ServiceT]):
     def _service_error(self, exc: ServiceError) -> Response:
         self.obs.count(exc.metric)
         self.logger.info("request failed", extra={"code": exc.code, "status": exc.status_code, "fields": [d.field for d in exc.details]})
-        return json_response(exc.status_code, exc.body(_current_scope.get().request_id))
+        headers: dict[str, str] = {}
+        if isinstance(exc, ServiceUnavailable):
+            if exc.retry_after_seconds is None:
+                exc.retry_after_seconds = self.config.retry_after_seconds()
+            if exc.retry_after_seconds is not None:
+                headers[RETRY_AFTER_HEADER] = str(exc.retry_after_seconds)
+        return json_response(exc.status_code, exc.body(_current_scope.get().request_id), headers)
 
     def _configuration_error(self, exc: ConfigurationError) -> Response:
         # The config client has counted the ConfigurationError metric already.
         self.logger.error("configuration unavailable", extra={"reason": str(exc)})
+        if isinstance(exc, ConfigurationUnavailable) or is_dependency_failure(exc):
+            return self._service_error(ServiceUnavailable("configuration unavailable"))
         return json_response(INTERNAL_ERROR_STATUS, internal_error_body(_current_scope.get().request_id))
 
     def _unexpected_error(self, exc: Exception) -> Response:
+        if is_dependency_failure(exc):
+            # Throttling or an outage of an AWS dependency: the request may succeed later.
+            self.logger.warning("dependency unavailable", extra={"error_type": type(exc).__name__})
+            return self._service_error(ServiceUnavailable("a dependency is unavailable; retry later"))
         self.obs.count(UNEXPECTED_ERROR_METRIC)
         # The traceback goes to the log only; the client gets the request id to quote.
         self.logger.exception("unexpected error", extra={"error_type": type(exc).__name__})

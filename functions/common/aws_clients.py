@@ -6,7 +6,8 @@ is current then; a later config change reaches them at the next cold start.
 
 >>> cfg = botocore_config(OperationalConfig.model_validate({
 ...     "timeouts": {"function_timeout_seconds": 10, "provider_timeout_seconds": 5, "authorizer_ttl_seconds": 300},
-...     "retry_policies": {"max_attempts": 3, "base_delay_ms": 100, "max_delay_ms": 2000}}))
+...     "retry_policies": {"max_attempts": 3, "base_delay_ms": 100, "max_delay_ms": 2000},
+...     "request_limits": {"body_max_bytes": 65536, "body_max_depth": 16}, "dependency_outage": {"retry_after_seconds": 5}}))
 >>> cfg.read_timeout, cfg.retries["total_max_attempts"]
 (5.0, 3)
 """

@@ -38,9 +38,9 @@ from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterEr
 from pydantic import BaseModel, ValidationError
 
 from .aws_clients import botocore_config
-from .config_schema import GlobalConfig, ObservabilityConfig, OperationalConfig, ServiceConfig
+from .config_schema import DependencyOutage, GlobalConfig, ObservabilityConfig, OperationalConfig, ServiceConfig
 from .environment import FunctionEnvironment
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ConfigurationUnavailable
 from .fallback import FallbackDocument, FallbackUnavailable, fallback_path
 from .ssm_provider import DescribedSSMProvider, ParameterRecord
 
@@ -214,6 +214,30 @@ class ConfigurationClient(Generic[ServiceT]):
         except ValidationError:
             return None
 
+    @property
+    def fallback_document(self) -> FallbackDocument | None:
+        """The packaged fallback document, when there is a usable one."""
+        return self._fallback
+
+    def retry_after_seconds(self) -> int | None:
+        """``global/operational/dependency_outage.retry_after_seconds``, for a 503's ``Retry-After``.
+
+        From the global tree (SSM or its fallback); when neither loads, from the fallback's own
+        entry alone (the rest of its global tree may be what is invalid); None when no config
+        anywhere says.
+        """
+        try:
+            return self.global_config().model.operational.dependency_outage.retry_after_seconds
+        except ConfigurationError:
+            pass
+        if self._fallback is None:
+            return None
+        try:
+            entry = self._fallback.global_config["operational"]["dependency_outage"]
+            return DependencyOutage.model_validate(entry).retry_after_seconds
+        except (KeyError, TypeError, ValidationError):
+            return None
+
     def clear_cache(self, *, reload_fallback: bool = True) -> None:
         """Forget every cached value and, unless told not to, re-read the fallback file."""
         self.provider.clear_cache()
@@ -254,11 +278,11 @@ class ConfigurationClient(Generic[ServiceT]):
         document = self._fallback
         values = tree.fallback(document) if document is not None else None
         if document is None or values is None:
-            raise ConfigurationError(f"{tree.name} config unavailable ({reason}) and the fallback document has none")
+            raise ConfigurationUnavailable(f"{tree.name} config unavailable ({reason}) and the fallback document has none")
         try:
             model = tree.schema.model_validate(values)
         except ValidationError as exc:
-            raise ConfigurationError(f"{tree.name} config unavailable ({reason}) and its fallback is invalid at {_error_locations(exc)}") from None
+            raise ConfigurationUnavailable(f"{tree.name} config unavailable ({reason}) and its fallback is invalid at {_error_locations(exc)}") from None
         snapshot = ConfigSnapshot(model=model, values=freeze(values), version=document.version, source=SOURCE_FALLBACK)
         self._loaded[tree.name] = _Loaded(snapshot=snapshot, raw=None, fallback_until=time.monotonic() + self._max_age())
         return snapshot

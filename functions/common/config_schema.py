@@ -141,9 +141,32 @@ class RetryPolicies(ContractModel):
         return self
 
 
+#: API Gateway accepts request payloads up to 10 MB (API Gateway quota "Payload size", not adjustable).
+API_GATEWAY_PAYLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+
+class RequestLimits(ContractModel):
+    """``global/operational/request_limits``: the largest request body (bytes) and the deepest JSON
+    nesting (objects and arrays) the API template lets through to any endpoint."""
+
+    body_max_bytes: int = Field(ge=1, le=API_GATEWAY_PAYLOAD_MAX_BYTES)
+    # Python's json module recurses once per level; a depth near the interpreter's recursion limit
+    # would raise RecursionError, which the template's linear pre-scan exists to rule out.
+    body_max_depth: int = Field(ge=1, le=100)
+
+
+class DependencyOutage(ContractModel):
+    """``global/operational/dependency_outage``: what a 503 tells the client when a dependency
+    (DynamoDB, SSM, SNS, ...) is throttling or down: retry after this many seconds."""
+
+    retry_after_seconds: PositiveInt
+
+
 class OperationalConfig(ContractModel):
     timeouts: Timeouts
     retry_policies: RetryPolicies
+    request_limits: RequestLimits
+    dependency_outage: DependencyOutage
 
 
 class GlobalConfig(ContractModel):

@@ -11,6 +11,7 @@ import pytest
 
 from common.api import ApiFunction
 from common.environment import FunctionEnvironment
+from common.errors import ErrorResponse
 
 from .conftest import REGION
 from .fn_support import (
@@ -138,15 +139,19 @@ def test_each_read_is_audited(api: ApiFunction[Any], acme: Tenant) -> None:
     assert [(r["action"], r["outcome"], r["resource_id"]) for r in records] == [("config:read", "success", "global/compliance"), ("config:read", "not_found", "global/nothing")]
 
 
-def test_ssm_down_answers_500_with_request_id_and_counts_configuration_error(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ssm_down_without_a_fallback_value_answers_503_with_retry_after(provision_tenant: Any, code_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
     function = build(tenant, code_root)
     ssm_outage(function.config.provider.client)
-    response = read(function, "global/compliance")
-    assert response["statusCode"] == 500
-    assert set(response_json(response)["error"]) == {"code", "message", "request_id"}
+    # The configuration function's fallback holds the global tree and its own service tree only.
+    response = read(function, "services/booking/dev/business/pricing_models")
+    assert response["statusCode"] == 503
+    retry_after = tenant.config["global"]["operational"]["dependency_outage"]["retry_after_seconds"]
+    assert response["multiValueHeaders"]["Retry-After"] == [str(retry_after)]
+    error = ErrorResponse.model_validate(response_json(response)).error
+    assert (error.code, error.retry_after_seconds) == ("service_unavailable", retry_after)
     names = metric_names(capsys.readouterr().out)
-    assert "ConfigurationError" in names and "UnexpectedError" in names
+    assert "ConfigurationError" in names and "DependencyUnavailable" in names and "UnexpectedError" not in names
 
 
 def test_module_handler_is_built_from_the_environment(acme: Tenant) -> None:
