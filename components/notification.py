@@ -7,6 +7,11 @@ reports partial failures (Powertools batch), so only the failed messages are ret
 out through ``<prefix>-notifications-out`` (and SES where ``integration.service_endpoints.
 ses_sender`` is set). Queue sizes, batching and retention are the service's ``technical.queue``
 config; templates and channels are business config the function reads at run time.
+
+Recipients come from the tenant's own records: the consumer may read one user of the tenant's
+pool (``cognito-idp:AdminGetUser``) and one booking (``dynamodb:GetItem`` on the bookings table),
+and it claims each (event, channel) send in the shared idempotency table, so a redelivered event
+is not sent twice. Nothing else of either is granted.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import pulumi_aws as aws
 from ubertruck.contracts import common_schema, notification_schema
 from ubertruck.errors import UserError
 
-from .business import ServiceAccess, audit_writer, service_parts
+from .business import ServiceAccess, audit_writer, idempotency_store, service_parts
 from .context import TenantContext, child
 from .function import ServiceFunction
 from .iam import Grant
@@ -32,6 +37,9 @@ QUEUE_NAME = "notifications"
 #: Lambda reports a batch's failed items itself, so only those are retried (Powertools batch).
 PARTIAL_BATCH_RESPONSE = "ReportBatchItemFailures"
 SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
+#: Recipient look-ups: one user of the tenant's pool, one booking's details item.
+DIRECTORY_READ_ACTIONS = ("cognito-idp:AdminGetUser",)
+BOOKING_READ_ACTIONS = ("dynamodb:GetItem",)
 #: Lambda's own rule for SQS sources: above this batch size a batching window is required.
 UNWINDOWED_BATCH_LIMIT = 10  # antipattern: ignore[UT005] reason: fixed by AWS Lambda for SQS event sources, not a setting
 
@@ -39,11 +47,16 @@ UNWINDOWED_BATCH_LIMIT = 10  # antipattern: ignore[UT005] reason: fixed by AWS L
 @dataclass(frozen=True)
 class NotificationServiceArgs:
     ctx: TenantContext
-    #: The tenant's shared tables (the consumer writes to the audit table).
+    #: The tenant's shared tables (the consumer writes to the audit table and claims sends in
+    #: the idempotency table).
     stores: TenantDataStores
     #: The topics whose events become notifications, keyed by a short name
     #: (``{"booking-events": booking.events_topic, "payment-events": payment.events_topic}``).
     event_topics: Mapping[str, aws.sns.Topic]
+    #: The booking service's table, whose bookings carry the contact a message may go to.
+    bookings_table: aws.dynamodb.Table
+    #: The tenant's user pool, whose users' verified addresses messages go to.
+    user_pool: aws.cognito.UserPool
 
 
 def checked_queue(ctx: TenantContext) -> common_schema.QueueSettings:
@@ -61,12 +74,25 @@ def checked_queue(ctx: TenantContext) -> common_schema.QueueSettings:
         raise UserError(f"{where}.max_concurrency", f"must not exceed scaling_policies.reserved_concurrency ({reserved}), or polled batches are throttled")
     if queue.batch_size > UNWINDOWED_BATCH_LIMIT and queue.max_batching_window_seconds < 1:
         raise UserError(f"{where}.max_batching_window_seconds", f"must be at least 1 when batch_size exceeds {UNWINDOWED_BATCH_LIMIT}")
+    # A message can be delivered again until it expires in the queue or, moved there with its
+    # original enqueue time, in the DLQ; a send record must outlive it or a redelivery resends.
+    longest = max(queue.message_retention_seconds, queue.dlq_message_retention_seconds)
+    if config.business.sent_record_retention_seconds < longest:
+        raise UserError(
+            f"tenant {ctx.tenant_id} ({ctx.environment}): services.{SERVICE}.business.sent_record_retention_seconds",
+            f"must be at least the queue's and the DLQ's message retention ({longest} s), or a redelivered event is sent again",
+        )
     return queue
 
 
 def checked_queue_settings(ctx: TenantContext) -> dict[str, Any]:
     """``checked_queue`` as a mapping of entry name to value, for comparing with a config tree."""
     return checked_queue(ctx).model_dump()
+
+
+def recipient_grants(args: NotificationServiceArgs) -> list[Grant]:
+    """Read one user of the tenant's pool and one booking: where recipients come from."""
+    return [Grant(DIRECTORY_READ_ACTIONS, [args.user_pool.arn]), Grant(BOOKING_READ_ACTIONS, [args.bookings_table.arn])]
 
 
 def ses_grants(ctx: TenantContext) -> list[Grant]:
@@ -93,12 +119,22 @@ class NotificationService(pulumi.ComponentResource):
         subscribe_queue(self, self.queue, args.event_topics)
         self.outbound_topic = encrypted_topic(ctx, self, QUEUE_NAME, "out")
         access = ServiceAccess(
-            (consume_grant(self.queue.queue), *publish_grants(ctx, self.outbound_topic), audit_writer(stores), *ses_grants(ctx)),
+            (
+                consume_grant(self.queue.queue),
+                *publish_grants(ctx, self.outbound_topic),
+                audit_writer(stores),
+                idempotency_store(stores),
+                *recipient_grants(args),
+                *ses_grants(ctx),
+            ),
             {
                 "queue_url": self.queue.queue.url,
                 "dlq_url": self.queue.dlq.url,
                 "outbound_topic_arn": self.outbound_topic.arn,
                 "audit_table": stores.audit.name,
+                "idempotency_table": stores.idempotency.name,
+                "bookings_table": args.bookings_table.name,
+                "user_pool_id": args.user_pool.id,
             },
         )
         parts = service_parts(self, ctx, SERVICE, "consumer", access)

@@ -74,7 +74,13 @@ class TenantPlatform(pulumi.ComponentResource):
         payment = PaymentService(f"{prefix}-payment", PaymentServiceArgs(ctx, stores, secrets.secret_arns), opts=scoped)
         notification = NotificationService(
             f"{prefix}-notification",
-            NotificationServiceArgs(ctx, stores, {"booking-events": booking.events_topic, "payment-events": payment.events_topic}),
+            NotificationServiceArgs(
+                ctx,
+                stores,
+                {"booking-events": booking.events_topic, "payment-events": payment.events_topic},
+                bookings_table=booking.table,
+                user_pool=auth.user_pool,
+            ),
             opts=scoped,
         )
 

@@ -1,59 +1,89 @@
 """Delivery channels: the outbound SNS topic, and SES where a sender is configured.
 
-``sns`` publishes a JSON document (template, subject, body, recipient user) to the outbound topic,
-whose subscribers (SMS, push, e-mail fan-out) deliver it. ``ses`` sends an e-mail from
-``integration/service_endpoints.ses_sender`` to the address in the event data field
-``business/email_recipient_field``. A channel that cannot apply (no sender configured, no
-address in the event) is skipped and named in the result: that is config, not a failure to retry.
+``sns`` publishes a JSON document (template, subject, body, user and the resolved recipient's
+addresses) to the outbound topic, whose subscribers (SMS, push, e-mail fan-out) deliver it.
+``ses`` sends an e-mail from ``integration/service_endpoints.ses_sender`` to the resolved
+recipient's e-mail address (``notification.recipients``; never an address from the event). A
+channel that cannot apply (no sender configured, no e-mail address) is skipped and named in the
+result: that is config or data, not a failure to retry. Each send that applies runs at most once
+per event and channel (``notification.sent_records``); one already sent is named ``repeated``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .config_schema import SES_CHANNEL, SNS_CHANNEL, NotificationConfig
 from .models import EventEnvelope
+from .recipients import USER_FIELD, Recipient
 from .rendering import RenderedMessage
-
-USER_FIELD = "user_id"
+from .sent_records import SentRecords
 
 
 @dataclass
 class DeliveryResult:
-    """The channels a message went out on, and those skipped because they do not apply."""
+    """The channels a message went out on now, those it had gone out on before (a redelivery),
+    and those skipped because they do not apply."""
 
     sent: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
-class Outbox:
-    """Sends rendered messages with low-level SNS and SES clients."""
+@dataclass(frozen=True)
+class Delivery:
+    """One message to send: what, for which event, to whom, and the invocation sending it."""
 
-    def __init__(self, sns_client: Any, ses_client: Any) -> None:
+    message: RenderedMessage
+    event: EventEnvelope
+    recipient: Recipient
+    lambda_context: Any = None
+
+
+class Outbox:
+    """Sends rendered messages with low-level SNS and SES clients, each at most once per channel."""
+
+    def __init__(self, sns_client: Any, ses_client: Any, sent_records: SentRecords) -> None:
         self._sns = sns_client
         self._ses = ses_client
+        self._records = sent_records
 
-    def send(self, channels: Sequence[str], message: RenderedMessage, event: EventEnvelope, config: NotificationConfig) -> DeliveryResult:
-        """Send ``message`` on each of ``channels``; an error on any channel propagates (the record is retried)."""
-        result = DeliveryResult()
+    def send(self, channels: Sequence[str], delivery: Delivery, config: NotificationConfig, result: DeliveryResult) -> None:
+        """Send ``delivery`` on each of ``channels``, noting each channel's fate in ``result`` as it
+        happens; an error on any channel propagates (the record is retried, and the channels
+        already sent, which ``result`` names, are not sent again)."""
+        senders = {SNS_CHANNEL: self._publish, SES_CHANNEL: self._email}
         for channel in channels:
-            if channel == SNS_CHANNEL:
-                self._publish(message, event, config)
-                result.sent.append(channel)
-            elif channel == SES_CHANNEL and self._email(message, event, config):
-                result.sent.append(channel)
-            else:
+            if not self._applies(channel, delivery, config):
                 result.skipped.append(channel)
-        return result
+                continue
+            sent_now = self._records.send_once(
+                functools.partial(senders[channel], delivery, config),
+                event_id=delivery.event.event_id,
+                channel=channel,
+                table=config.integration.resources.idempotency_table,
+                retention_seconds=config.business.sent_record_retention_seconds,
+                lambda_context=delivery.lambda_context,
+            )
+            (result.sent if sent_now else result.repeated).append(channel)
 
-    def _publish(self, message: RenderedMessage, event: EventEnvelope, config: NotificationConfig) -> None:
+    @staticmethod
+    def _applies(channel: str, delivery: Delivery, config: NotificationConfig) -> bool:
+        if channel == SES_CHANNEL:
+            return bool(config.integration.service_endpoints.ses_sender and delivery.recipient.email)
+        return delivery.recipient.resolved
+
+    def _publish(self, delivery: Delivery, config: NotificationConfig) -> None:
+        event, message = delivery.event, delivery.message
         document = {
             "event_id": event.event_id,
             "template": event.template_name,
             "tenant_id": event.tenant_id,
             "user_id": event.data.get(USER_FIELD),
+            "recipient": delivery.recipient.document(),
             "subject": message.subject,
             "body": message.body,
         }
@@ -66,14 +96,10 @@ class Outbox:
             },
         )
 
-    def _email(self, message: RenderedMessage, event: EventEnvelope, config: NotificationConfig) -> bool:
-        sender = config.integration.service_endpoints.ses_sender
-        recipient = event.data.get(config.business.email_recipient_field)
-        if not sender or not isinstance(recipient, str) or not recipient:
-            return False
+    def _email(self, delivery: Delivery, config: NotificationConfig) -> None:
+        message = delivery.message
         self._ses.send_email(
-            Source=sender,
-            Destination={"ToAddresses": [recipient]},
+            Source=config.integration.service_endpoints.ses_sender,
+            Destination={"ToAddresses": [delivery.recipient.email]},
             Message={"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": {"Text": {"Data": message.body, "Charset": "UTF-8"}}},
         )
-        return True

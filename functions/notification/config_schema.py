@@ -4,23 +4,26 @@
     business/channels              per template: the channels it goes out on (``sns``, ``ses``)
     business/amount_placeholders   placeholder -> the event data field holding an amount in minor units
     business/currency_display      currency -> symbol and minor-unit digits
-    business/email_recipient_field the event data field holding the recipient's e-mail address
+    business/recipients            where recipients come from (``sources``, in order) and ``verified_only``
+    business/sent_record_retention_seconds  how long the record that an event went out on a channel is kept
     technical/queue                the event queue, its DLQ and the event source mapping (SQS and Lambda limits)
     technical/scaling_policies, performance_thresholds, cache
     integration/service_endpoints  ``ses_sender``: the SES identity to send from ("" = no SES)
-    integration/resources          queue, DLQ, outbound topic and audit table
+    integration/resources          queue, DLQ, outbound topic; audit, idempotency and bookings tables; user pool
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, NonNegativeInt, model_validator
+from pydantic import Field, NonNegativeInt, PositiveInt, model_validator
 
 from common.config_schema import CONTRACT, AuditedResources, ContractModel, FunctionTechnical, QueueSettings, ServiceContract
 
 SNS_CHANNEL, SES_CHANNEL = "sns", "ses"
 Channel = Literal["sns", "ses"]
+USER_DIRECTORY, BOOKING_CONTACT = "user_directory", "booking_contact"
+RecipientSource = Literal["user_directory", "booking_contact"]
 
 
 class Template(ContractModel):
@@ -33,12 +36,27 @@ class CurrencyDisplay(ContractModel):
     minor_digits: NonNegativeInt
 
 
+class RecipientRules(ContractModel):
+    """Where a message's addresses come from: never the event, always the tenant's own records."""
+
+    sources: list[RecipientSource] = Field(min_length=1)
+    #: Directory addresses count only when the pool marks them verified.
+    verified_only: bool
+
+    @model_validator(mode="after")
+    def _sources_once(self) -> RecipientRules:
+        if len(set(self.sources)) != len(self.sources):
+            raise ValueError("each source may be named once")
+        return self
+
+
 class NotificationBusiness(ContractModel):
     templates: dict[str, Template]
     channels: dict[str, list[Channel]]
     amount_placeholders: dict[str, str] = Field(default_factory=dict)
     currency_display: dict[str, CurrencyDisplay] = Field(default_factory=dict)
-    email_recipient_field: str = Field(min_length=1)
+    recipients: RecipientRules
+    sent_record_retention_seconds: PositiveInt
 
     @model_validator(mode="after")
     def _channels_name_templates(self) -> NotificationBusiness:
@@ -62,6 +80,9 @@ class NotificationResources(AuditedResources):
     queue_url: str = Field(min_length=1)
     dlq_url: str = Field(min_length=1)
     outbound_topic_arn: str = Field(pattern=r"^arn:aws[a-z-]*:sns:")
+    idempotency_table: str = Field(min_length=1)
+    bookings_table: str = Field(min_length=1)
+    user_pool_id: str = Field(min_length=1)
 
 
 class NotificationIntegration(ContractModel):

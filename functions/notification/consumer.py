@@ -1,4 +1,5 @@
-"""The queue consumer: one notification per event record, failures reported per record.
+"""The queue consumer: one notification per event record, each channel at most once, failures
+reported per record.
 
 For each SQS record (Powertools batch, ``ReportBatchItemFailures``):
 
@@ -7,8 +8,16 @@ For each SQS record (Powertools batch, ``ReportBatchItemFailures``):
    nothing is sent;
 2. the event type names a template (``booking.created`` -> ``booking_created``); an event with no
    template in config is acknowledged without sending (``NotificationSkipped``);
-3. the template is rendered from the event data and sent on the template's channels;
-4. one audit record is written for the record, whatever its outcome.
+3. the template is rendered from the event data;
+4. the recipient is resolved from the tenant's user pool and the booking's contact
+   (``notification.recipients``), never from the event's own fields; an event with no address at
+   all is acknowledged without sending (``NotificationRecipientUnresolved``, audit outcome
+   ``unresolved``): retrying would not find one;
+5. the message is sent on the template's channels, each guarded by a claim on (event id, channel)
+   in the idempotency table (``notification.sent_records``): a channel already sent for this event
+   sends nothing (``NotificationRepeatSuppressed``), and a channel another delivery is still
+   sending fails the record, which SQS delivers again later (``NotificationInProgress``);
+6. one audit record is written for the record, whatever its outcome.
 
 A record that fails is reported in ``batchItemFailures``; the others are acknowledged. After
 ``max_receive_count`` receives SQS moves a failing message to the DLQ.
@@ -27,14 +36,19 @@ from common.config_client import ConfigSnapshot
 from common.observability import OPERATION_SUCCESS, TENANT_MISMATCH
 from common.runtime import FunctionRuntime
 
-from .channels import USER_FIELD, Outbox
+from .channels import Delivery, DeliveryResult, Outbox
 from .config_schema import NotificationConfig
 from .models import EventEnvelope
+from .recipients import USER_FIELD, RecipientResolver
 from .rendering import RenderError, render
+from .sent_records import DeliveryInProgress, SentRecords
 
 SENT_METRIC, SKIPPED_METRIC, FAILED_METRIC = "NotificationSent", "NotificationSkipped", "NotificationFailed"
 CHANNEL_SKIPPED_METRIC = "NotificationChannelSkipped"
-SKIPPED = "skipped"
+UNRESOLVED_METRIC = "NotificationRecipientUnresolved"
+REPEAT_METRIC, IN_PROGRESS_METRIC = "NotificationRepeatSuppressed", "NotificationInProgress"
+# Audit outcomes of the consumer's own (common.audit holds the shared ones).
+SKIPPED, UNRESOLVED, REPEATED, IN_PROGRESS = "skipped", "unresolved", "repeated", "in_progress"
 # Who acts when the consumer sends: the notification service itself, on the queue's behalf.
 QUEUE_CALLER = "sqs.amazonaws.com"
 ACTION_PREFIX = "notification:"
@@ -50,6 +64,7 @@ class NotificationConsumer:
     def __init__(self, runtime: FunctionRuntime[NotificationConfig]) -> None:
         self._runtime = runtime
         self._outbox: Outbox | None = None
+        self._recipients = RecipientResolver(runtime.env.tenant_id, runtime.aws)
 
     def handle(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """The Lambda handler body: the partial batch response."""
@@ -58,18 +73,23 @@ class NotificationConsumer:
         processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return process_partial_response(event=event, record_handler=self.process, processor=processor, context=context)
 
-    def process(self, record: SQSRecord) -> None:
-        """Notify for one record; raises (the record fails) when it cannot be sent."""
+    def process(self, record: SQSRecord, lambda_context: Any = None) -> None:
+        """Notify for one record; raises (the record fails) when it cannot be sent now."""
         snapshot = self._runtime.config.service_config()
         action, user, outcome, resource = f"{ACTION_PREFIX}unknown", QUEUE_CALLER, ERROR, None
         try:
             envelope = self._envelope(record)
             action, resource = f"{ACTION_PREFIX}{envelope.template_name}", envelope.event_id
             user = str(envelope.data.get(USER_FIELD) or QUEUE_CALLER)
-            outcome = self._notify(envelope, snapshot)
+            outcome = self._notify(envelope, snapshot, lambda_context)
         except ForeignEvent:
             outcome = DENIED
             self._runtime.obs.count(TENANT_MISMATCH)
+            raise
+        except DeliveryInProgress:
+            outcome = IN_PROGRESS
+            self._runtime.obs.count(IN_PROGRESS_METRIC)
+            self._runtime.logger.info("another delivery is sending this event", extra={"message_id": record.message_id})
             raise
         except (ValidationError, RenderError, ValueError) as exc:
             outcome = REJECTED
@@ -87,7 +107,7 @@ class NotificationConsumer:
             raise ForeignEvent("the event names another tenant")
         return envelope
 
-    def _notify(self, envelope: EventEnvelope, snapshot: ConfigSnapshot[NotificationConfig]) -> str:
+    def _notify(self, envelope: EventEnvelope, snapshot: ConfigSnapshot[NotificationConfig], lambda_context: Any) -> str:
         config = snapshot.model
         template = config.business.templates.get(envelope.template_name)
         if template is None:
@@ -95,14 +115,31 @@ class NotificationConsumer:
             self._runtime.logger.info("no template for event type", extra={"event_type": envelope.event_type, "event_id": envelope.event_id})
             return SKIPPED
         message = render(template, envelope.data, config.business)
-        result = self._outbox_for().send(config.business.channels.get(envelope.template_name, []), message, envelope, config)
+        recipient = self._recipients.resolve(envelope, config)
+        if not recipient.resolved:
+            self._runtime.obs.count(UNRESOLVED_METRIC)
+            # Ids only: the event's data may carry personal data.
+            self._runtime.logger.warning("no recipient for event", extra={"event_type": envelope.event_type, "event_id": envelope.event_id})
+            return UNRESOLVED
+        delivery = Delivery(message, envelope, recipient, lambda_context)
+        result = DeliveryResult()
+        try:
+            self._outbox_for().send(config.business.channels.get(envelope.template_name, []), delivery, config, result)
+        finally:
+            # Counted even when a later channel fails: what went out, went out.
+            self._count(result, envelope)
+        self._runtime.obs.count(OPERATION_SUCCESS)
+        return SUCCESS if result.sent else REPEATED if result.repeated else SKIPPED
+
+    def _count(self, result: DeliveryResult, envelope: EventEnvelope) -> None:
         for _ in result.sent:
             self._runtime.obs.count(SENT_METRIC)
+        for channel in result.repeated:
+            self._runtime.obs.count(REPEAT_METRIC)
+            self._runtime.logger.info("already sent on channel", extra={"channel": channel, "event_id": envelope.event_id})
         for channel in result.skipped:
             self._runtime.obs.count(CHANNEL_SKIPPED_METRIC)
             self._runtime.logger.info("channel not applicable", extra={"channel": channel, "event_id": envelope.event_id})
-        self._runtime.obs.count(OPERATION_SUCCESS)
-        return SUCCESS if result.sent else SKIPPED
 
     def _fail(self, record: SQSRecord, exc: Exception) -> None:
         self._runtime.obs.count(FAILED_METRIC)
@@ -111,5 +148,6 @@ class NotificationConsumer:
 
     def _outbox_for(self) -> Outbox:
         if self._outbox is None:
-            self._outbox = Outbox(self._runtime.aws.client("sns"), self._runtime.aws.client("ses"))
+            aws = self._runtime.aws
+            self._outbox = Outbox(aws.client("sns"), aws.client("ses"), SentRecords(aws.client("dynamodb")))
         return self._outbox

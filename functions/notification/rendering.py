@@ -8,7 +8,8 @@ currency's symbol and digits from ``currency_display``. A placeholder with no va
 
 >>> business = NotificationBusiness.model_validate({"templates": {"paid": {"subject": "Paid", "body": "{amount_display} for {booking_id}"}},
 ...     "channels": {}, "amount_placeholders": {"amount_display": "amount_minor"},
-...     "currency_display": {"INR": {"symbol": "₹", "minor_digits": 2}}, "email_recipient_field": "email"})
+...     "currency_display": {"INR": {"symbol": "₹", "minor_digits": 2}},
+...     "recipients": {"sources": ["user_directory"], "verified_only": True}, "sent_record_retention_seconds": 86400})
 >>> render(business.templates["paid"], {"booking_id": "bk_1", "amount_minor": 107380, "currency": "INR"}, business).body
 '₹1,073.80 for bk_1'
 """

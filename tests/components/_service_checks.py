@@ -129,15 +129,17 @@ def assert_log_retention(plan: Plan, service: str, function: str) -> None:
 
 def assert_isolated(plan: Plan, other_tenant: str, component_type: str) -> None:
     """Nothing under the component names another tenant; every ARN it names is this tenant's
-    (its prefix, its config namespace or its key) or the environment's shared alarm topic."""
+    (its prefix, its config namespace, its key or its user pool, whose id Cognito picks) or the
+    environment's shared alarm topic."""
     resources = plan.under(component_type)
     assert resources, f"no resources under {component_type}"
     strings = all_strings(resources)
     assert not [s for s in strings if other_tenant in s]
     own = (f":{plan.prefix}", f"/{plan.prefix}", f"parameter/{plan.settings.tenant_id}/")
+    own_pool = plan.arn("cognito-idp", f"userpool/{plan.outputs['user_pool_id']}")
     foreign = [
         s for s in strings
-        if s.startswith("arn:aws:") and s not in (plan.key_arn, plan.alarm_topic_arn) and not any(o in s for o in own) and s != "*"
+        if s.startswith("arn:aws:") and s not in (plan.key_arn, plan.alarm_topic_arn, own_pool) and not any(o in s for o in own) and s != "*"
     ]
     assert foreign == []
     regions = {s.split(":")[3] for s in strings if s.startswith("arn:aws:")}

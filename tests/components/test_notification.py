@@ -27,9 +27,10 @@ def _topic_arn(plan, name: str) -> str:
     return plan.arn("sns", f"{plan.prefix}-{name}")
 
 
-def _tuned(change_queue) -> "TenantContext":
+def _tuned(change_queue, change_business=lambda business: None) -> "TenantContext":
     def change(config):
         change_queue(config["services"]["notification"]["technical"]["queue"])
+        change_business(config["services"]["notification"]["business"])
 
     return TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, f"arn:aws:kms:ap-south-1:{DEV_ACCOUNT}:key/k", "", "")
 
@@ -120,7 +121,12 @@ def test_queue_and_mapping_follow_a_config_change_with_no_code_change(plans: Pla
     assert queue["visibilityTimeoutSeconds"] == tuned_values["visibility_timeout_seconds"]
 
 
-def test_role_allows_exactly_its_queue_outbound_topic_and_audit(plan):
+def _table_arn(plan, name: str) -> str:
+    return plan.arn("dynamodb", f"table/{plan.prefix}-{name}")
+
+
+def test_role_allows_exactly_its_queue_outbound_topic_audit_send_records_and_recipient_lookups(plan):
+    idempotency, bookings = _table_arn(plan, "idempotency"), _table_arn(plan, "bookings")
     assert_role_allows_exactly(
         plan,
         "notification",
@@ -131,17 +137,27 @@ def test_role_allows_exactly_its_queue_outbound_topic_and_audit(plan):
             "sqs:GetQueueAttributes": {_queue_arn(plan)},
             "sns:Publish": {_topic_arn(plan, "notifications-out")},
             "kms:GenerateDataKey": {plan.key_arn},
-            "dynamodb:PutItem": {plan.arn("dynamodb", f"table/{plan.prefix}-audit")},
+            # Audit records, and the claims on each (event, channel) send.
+            "dynamodb:PutItem": {_table_arn(plan, "audit"), idempotency},
+            "dynamodb:UpdateItem": {idempotency},
+            "dynamodb:DeleteItem": {idempotency},
+            # The claims, and one booking's contact: read only, nothing else of the bookings table.
+            "dynamodb:GetItem": {idempotency, bookings},
+            # One user of the tenant's own pool.
+            "cognito-idp:AdminGetUser": {plan.arn("cognito-idp", f"userpool/{plan.outputs['user_pool_id']}")},
         },
     )
 
 
-def test_published_resources_name_queues_topic_and_audit(plan):
+def test_published_resources_name_queues_topic_tables_and_user_pool(plan):
     assert plan.published_resources("notification") == {
         "queue_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{plan.account}/{plan.prefix}-notifications",
         "dlq_url": f"https://sqs.{plan.settings.region}.amazonaws.com/{plan.account}/{plan.prefix}-notifications-dlq",
         "outbound_topic_arn": _topic_arn(plan, "notifications-out"),
         "audit_table": f"{plan.prefix}-audit",
+        "idempotency_table": f"{plan.prefix}-idempotency",
+        "bookings_table": f"{plan.prefix}-bookings",
+        "user_pool_id": plan.outputs["user_pool_id"],
     }
 
 
@@ -180,3 +196,14 @@ def test_queue_settings_aws_would_reject_fail_in_the_plan_naming_the_entry(chang
 
 def test_default_queue_settings_pass_the_checks():
     assert checked_queue_settings(_tuned(lambda queue: None))["batch_size"] == settings_for("acme", "dev").technical("notification", "queue")["batch_size"]
+
+
+@pytest.mark.parametrize("retention", ["message_retention_seconds", "dlq_message_retention_seconds"])
+def test_send_records_kept_shorter_than_a_message_can_be_redelivered_fail_in_the_plan(retention):
+    queue = settings_for("acme", "dev").technical("notification", "queue")
+
+    def shorter_records(business):
+        business["sent_record_retention_seconds"] = int(queue[retention]) - 1
+
+    with pytest.raises(UserError, match=r"services\.notification\.business\.sent_record_retention_seconds"):
+        checked_queue_settings(_tuned(lambda queue: None, shorter_records))

@@ -2,8 +2,9 @@
 
 ``provision_services`` gives a tenant provisioned by ``fn_support.provision`` what the tracking,
 payment and notification components add: the payment events topic and provider secret, the
-notification queue, its DLQ and the outbound topic, each service's ``integration/resources``
-entry. ``FakeProvider`` stands in for the payment provider's HTTPS API in-process: it is handed
+notification queue, its DLQ and the outbound topic, a user pool the notification service looks
+recipients up in (``add_user``), each service's ``integration/resources`` entry.
+``FakeProvider`` stands in for the payment provider's HTTPS API in-process: it is handed
 to the payment function as its ``opener``, so no request ever leaves the test process.
 """
 
@@ -46,9 +47,37 @@ def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
         "events_topic_arn": payment_topic,
         "provider_secret_arn": secret_arn,
     }
-    tenant.resources["notification"] = {"queue_url": queue_url, "dlq_url": dlq_url, "outbound_topic_arn": outbound_topic, "audit_table": audit}
+    tenant.resources["notification"] = {
+        "queue_url": queue_url,
+        "dlq_url": dlq_url,
+        "outbound_topic_arn": outbound_topic,
+        "audit_table": audit,
+        "idempotency_table": f"{tenant.prefix}-idempotency",
+        "bookings_table": f"{tenant.prefix}-bookings",
+        "user_pool_id": user_pool(tenant, region),
+    }
     write_parameters(tenant, region)
     return tenant
+
+
+def user_pool(tenant: Tenant, region: str) -> str:
+    """A user pool shaped like the tenant's (users sign in by e-mail, so each username is the
+    user's ``sub``); returns its id."""
+    cognito = boto3.client("cognito-idp", region_name=region)
+    return str(cognito.create_user_pool(PoolName=f"{tenant.prefix}-users", UsernameAttributes=["email"])["UserPool"]["Id"])
+
+
+def add_user(tenant: Tenant, region: str, attributes: dict[str, str]) -> str:
+    """Create a user with ``attributes`` (``email`` at least) in the notification service's pool,
+    as an administrator does; returns the user's ``sub``, the id tokens and events carry."""
+    cognito = boto3.client("cognito-idp", region_name=region)
+    user = cognito.admin_create_user(
+        UserPoolId=tenant.resources["notification"]["user_pool_id"],
+        Username=attributes["email"],
+        UserAttributes=[{"Name": name, "Value": value} for name, value in attributes.items()],
+        MessageAction="SUPPRESS",
+    )["User"]
+    return next(a["Value"] for a in user["Attributes"] if a["Name"] == "sub")
 
 
 def call_api(

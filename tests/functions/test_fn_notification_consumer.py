@@ -1,9 +1,12 @@
-"""The notification consumer through its real handler: SQS batches of booking and payment events."""
+"""The notification consumer through its real handler: SQS batches of booking and payment events.
+
+Exactly-once delivery is in ``test_fn_notification_delivery``, recipients in
+``test_fn_notification_recipients``.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,39 +18,35 @@ from common.events import DomainEvent, EventPublisher
 from common.runtime import FunctionRuntime
 
 from .conftest import REGION
-from .fn_services import provision_services, record_calls, subscribe_probe
-from .fn_support import (
-    FakeLambdaContext,
-    Tenant,
-    build_function,
-    emitted_metrics,
-    import_handler,
-    metric_total,
-    scan_all,
-    set_in,
-    ssm_outage,
-    tenant_config,
-    write_parameters,
+from .fn_notification import (
+    SENDER,
+    audit,
+    build,
+    consume,
+    customer,
+    email_destinations,
+    envelope,
+    failed_ids,
+    provisioned,
+    put_booking,
+    sqs_event,
+    templates_of,
 )
-
-notification_handler = import_handler("notification")
-SENDER = "notify@acme.example"
-
+from .fn_services import record_calls, subscribe_probe
+from .fn_support import FakeLambdaContext, Tenant, emitted_metrics, import_handler, metric_total, set_in, ssm_outage, tenant_config, write_parameters
 
 # --- harness -------------------------------------------------------------------------------------
-
-
-def provisioned(provision_tenant: Callable[..., Tenant], tenant_id: str = "acme", config: dict[str, Any] | None = None) -> Tenant:
-    return provision_services(provision_tenant(tenant_id, config=config), REGION, api_key=f"{tenant_id}-provider-key")
-
-
-def build(tenant: Tenant, code_root: Path) -> FunctionRuntime[Any]:
-    return build_function(notification_handler, tenant, code_root)
 
 
 @pytest.fixture
 def acme_notify(provision_tenant: Callable[..., Tenant]) -> Tenant:
     return provisioned(provision_tenant)
+
+
+@pytest.fixture
+def user(acme_notify: Tenant) -> str:
+    """A customer of acme with a verified e-mail address and phone number."""
+    return customer(acme_notify)
 
 
 @pytest.fixture
@@ -60,86 +59,37 @@ def outbound(acme_notify: Tenant) -> Callable[[], list[dict[str, Any]]]:
     return subscribe_probe(acme_notify.resources["notification"]["outbound_topic_arn"], REGION)
 
 
-def envelope(event_type: str = "booking.created", tenant_id: str = "acme", **data: Any) -> dict[str, Any]:
-    values = {"booking_id": "bk_1", "user_id": "user-1", "total_minor": 107380, "currency": "INR", **data}
-    return {
-        "event_id": f"{values['booking_id']}:{event_type}:{uuid.uuid4().hex[:6]}",
-        "event_type": event_type,
-        "tenant_id": tenant_id,
-        "occurred_at": clock.utc_now().isoformat(),
-        "config_version": "v1",
-        "data": values,
-    }
-
-
-def sqs_event(*bodies: Any) -> dict[str, Any]:
-    """A Lambda SQS event with one record per body (a dict is sent as JSON, a string as it is)."""
-    records = []
-    for body in bodies:
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": uuid.uuid4().hex,
-                "body": body if isinstance(body, str) else json.dumps(body),
-                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "SenderId": "sns", "ApproximateFirstReceiveTimestamp": "0"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:acme-dev-notifications",
-                "awsRegion": REGION,
-            }
-        )
-    return {"Records": records}
-
-
-def consume(function: FunctionRuntime[Any], event: dict[str, Any]) -> dict[str, Any]:
-    assert function.lambda_handler is not None
-    return function.lambda_handler(event, FakeLambdaContext())
-
-
-def failed_ids(response: dict[str, Any]) -> list[str]:
-    return [item["itemIdentifier"] for item in response["batchItemFailures"]]
-
-
-def audit(tenant: Tenant) -> list[dict[str, Any]]:
-    return scan_all(boto3.client("dynamodb", region_name=REGION), tenant.resources["notification"]["audit_table"])
-
-
-def templates_of(tenant: Tenant) -> dict[str, Any]:
-    return tenant.config["services"]["notification"]["business"]["templates"]
-
-
 # --- sending -------------------------------------------------------------------------------------
 
 
 def test_a_booking_event_is_rendered_from_config_sent_on_sns_and_audited(
-    consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]]
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    event = envelope(booking_id="bk_42", total_minor=107380)
+    event = envelope(user, booking_id="bk_42", total_minor=107380)
     response = consume(consumer, sqs_event(event))
     assert response == {"batchItemFailures": []}
     [message] = outbound()
     template = templates_of(acme_notify)["booking_created"]
     assert message["subject"] == template["subject"].format(booking_id="bk_42")
     assert message["body"] == template["body"].format(booking_id="bk_42", fare_display="₹1,073.80")
-    assert (message["tenant_id"], message["user_id"], message["event_id"]) == ("acme", "user-1", event["event_id"])
+    assert (message["tenant_id"], message["user_id"], message["event_id"]) == ("acme", user, event["event_id"])
     [record] = audit(acme_notify)
-    assert (record["action"], record["outcome"], record["resource_id"], record["user_id"]) == ("notification:booking_created", "success", event["event_id"], "user-1")
+    assert (record["action"], record["outcome"], record["resource_id"], record["user_id"]) == ("notification:booking_created", "success", event["event_id"], user)
 
 
 def test_a_payment_event_shows_its_amount_in_the_configured_currency_format(
-    consumer: FunctionRuntime[Any], outbound: Callable[[], list[dict[str, Any]]]
+    consumer: FunctionRuntime[Any], user: str, outbound: Callable[[], list[dict[str, Any]]]
 ) -> None:
-    consume(consumer, sqs_event(envelope("payment.captured", amount_minor=250000, currency="INR")))
+    consume(consumer, sqs_event(envelope(user, "payment.captured", amount_minor=250000, currency="INR")))
     [message] = outbound()
     assert "₹2,500.00" in message["body"] and "bk_1" in message["body"]
 
 
 def test_a_bad_record_fails_alone_while_the_rest_are_sent(
-    consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    good = [envelope(booking_id="bk_a"), envelope("booking.cancelled", booking_id="bk_b")]
-    no_amount = envelope(booking_id="bk_c", total_minor=None)  # the template needs {fare_display}
+    good = [envelope(user, booking_id="bk_a"), envelope(user, "booking.cancelled", booking_id="bk_b")]
+    no_amount = envelope(user, booking_id="bk_c", total_minor=None)  # the template needs {fare_display}
     event = sqs_event(good[0], "{not json", no_amount, good[1])
     records = event["Records"]
     response = consume(consumer, event)
@@ -153,9 +103,9 @@ def test_a_bad_record_fails_alone_while_the_rest_are_sent(
 
 
 def test_an_event_of_another_tenant_is_refused_and_nothing_is_sent(
-    consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ours, theirs = envelope(booking_id="bk_ours"), envelope(tenant_id="globex", booking_id="bk_theirs")
+    ours, theirs = envelope(user, booking_id="bk_ours"), envelope(user, tenant_id="globex", booking_id="bk_theirs")
     event = sqs_event(ours, theirs)
     response = consume(consumer, event)
     assert failed_ids(response) == [event["Records"][1]["messageId"]]
@@ -172,10 +122,10 @@ def test_a_batch_that_fails_entirely_reports_every_record(consumer: FunctionRunt
 
 
 def test_an_event_type_without_a_template_is_acknowledged_without_sending(
-    consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]]
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]]
 ) -> None:
     assert "payment_authorized" not in templates_of(acme_notify)
-    response = consume(consumer, sqs_event(envelope("payment.authorized", amount_minor=1000)))
+    response = consume(consumer, sqs_event(envelope(user, "payment.authorized", amount_minor=1000)))
     assert response == {"batchItemFailures": []}
     assert outbound() == []
     assert [r["outcome"] for r in audit(acme_notify)] == ["skipped"]
@@ -188,50 +138,62 @@ def test_changing_a_template_in_config_changes_the_text_without_a_deployment(pro
     tenant = provisioned(provision_tenant, config=set_in(tenant_config("acme", "dev"), "services.notification.technical.cache", {"max_age_seconds": 0}))
     function = build(tenant, code_root)
     drain = subscribe_probe(tenant.resources["notification"]["outbound_topic_arn"], REGION)
-    consume(function, sqs_event(envelope(booking_id="bk_1")))
+    user = customer(tenant)
+    consume(function, sqs_event(envelope(user, booking_id="bk_1")))
     before = drain()[0]["body"]
     tenant.config = set_in(tenant.config, "services.notification.business.templates.booking_created.body", "Truck for {booking_id} booked, {fare_display} due.")
     write_parameters(tenant, REGION)
-    consume(function, sqs_event(envelope(booking_id="bk_1")))
+    consume(function, sqs_event(envelope(user, booking_id="bk_1")))
     after = drain()[0]["body"]
     assert before != after
     assert after == "Truck for bk_1 booked, ₹1,073.80 due."
 
 
-def test_ses_is_used_where_a_sender_is_configured_and_the_event_names_a_recipient(provision_tenant: Callable[..., Tenant], code_root: Path) -> None:
+def test_ses_is_used_where_a_sender_is_configured_and_the_recipient_has_an_email_address(provision_tenant: Callable[..., Tenant], code_root: Path) -> None:
     config = set_in(tenant_config("acme", "dev"), "services.notification.integration.service_endpoints.ses_sender", SENDER)
     config = set_in(config, "services.notification.business.channels.booking_created", ["sns", "ses"])
+    config = set_in(config, "services.notification.business.recipients.sources", ["booking_contact"])
     tenant = provisioned(provision_tenant, config=config)
     ses = boto3.client("ses", region_name=REGION)
     ses.verify_email_identity(EmailAddress=SENDER)
+    put_booking(tenant, "bk_1", {"email": "customer@example.com", "phone": "+919800000009"})
+    put_booking(tenant, "bk_2", {"phone": "+919800000008"})
     function = build(tenant, code_root)
-    field = tenant.config["services"]["notification"]["business"]["email_recipient_field"]
-    response = consume(function, sqs_event(envelope(booking_id="bk_1", **{field: "customer@example.com"}), envelope(booking_id="bk_2")))
+    drain = subscribe_probe(tenant.resources["notification"]["outbound_topic_arn"], REGION)
+    destinations = email_destinations(function)
+    response = consume(function, sqs_event(envelope("nobody", booking_id="bk_1"), envelope("nobody", booking_id="bk_2")))
     assert response == {"batchItemFailures": []}
-    assert ses.get_send_quota()["SentLast24Hours"] == 1  # the event without an address went out on SNS only
+    assert destinations == [["customer@example.com"]]  # the booking with a phone only went out on SNS only
+    assert ses.get_send_quota()["SentLast24Hours"] == 1
+    assert len(drain()) == 2
 
 
-def test_without_a_configured_sender_ses_is_never_called(consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]]) -> None:
+def test_without_a_configured_sender_ses_is_never_called(
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert acme_notify.config["services"]["notification"]["integration"]["service_endpoints"]["ses_sender"] == ""
+    acme_notify.config = set_in(acme_notify.config, "services.notification.business.channels.booking_created", ["sns", "ses"])
+    write_parameters(acme_notify, REGION)
     ses_calls = record_calls(consumer.aws.client("ses"))
-    field = acme_notify.config["services"]["notification"]["business"]["email_recipient_field"]
-    consume(consumer, sqs_event(envelope(**{field: "customer@example.com"})))
+    consume(consumer, sqs_event(envelope(user)))
     assert ses_calls == []
     assert len(outbound()) == 1
+    [blob] = emitted_metrics(capsys.readouterr().out)
+    assert metric_total(blob, "NotificationChannelSkipped") == 1  # ses was asked for, and skipped
 
 
 # --- the queue contract, config outage, module ---------------------------------------------------
 
 
 def test_events_published_by_the_services_arrive_through_the_queue_and_are_sent(
-    consumer: FunctionRuntime[Any], acme_notify: Tenant, outbound: Callable[[], list[dict[str, Any]]]
+    consumer: FunctionRuntime[Any], acme_notify: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]]
 ) -> None:
     sqs = boto3.client("sqs", region_name=REGION)
     queue_url = acme_notify.resources["notification"]["queue_url"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic = acme_notify.resources["payment"]["events_topic_arn"]
     boto3.client("sns", region_name=REGION).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    data = {"payment_id": "pay_1", "booking_id": "bk_9", "user_id": "user-1", "amount_minor": 5000, "currency": "INR"}
+    data = {"payment_id": "pay_1", "booking_id": "bk_9", "user_id": user, "amount_minor": 5000, "currency": "INR"}
     EventPublisher(boto3.client("sns", region_name=REGION)).publish(topic, DomainEvent("pay_1:payment.captured", "payment.captured", "acme", clock.utc_now(), "v1", data))
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
     event = {"Records": [{**sqs_event(m["Body"])["Records"][0], "messageId": m["MessageId"]} for m in messages]}
@@ -246,14 +208,17 @@ def test_config_service_down_uses_the_fallback_and_emits_the_metric(
     tenant = provisioned(provision_tenant, config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
     drain = subscribe_probe(tenant.resources["notification"]["outbound_topic_arn"], REGION)
     function = build(tenant, code_root)
+    user = customer(tenant)
     ssm_outage(function.config.provider.client)
-    assert consume(function, sqs_event(envelope())) == {"batchItemFailures": []}
+    assert consume(function, sqs_event(envelope(user))) == {"batchItemFailures": []}
     assert len(drain()) == 1
     assert audit(tenant)[0]["config_version"] == "fallback"
     [blob] = emitted_metrics(capsys.readouterr().out)
     assert metric_total(blob, "ConfigurationError") >= 1
 
 
-def test_module_handler_is_built_from_the_environment(acme_notify: Tenant) -> None:
+def test_module_handler_is_built_from_the_environment(acme_notify: Tenant, user: str) -> None:
+    drain = subscribe_probe(acme_notify.resources["notification"]["outbound_topic_arn"], REGION)
     module = import_handler("notification")
-    assert module.lambda_handler(sqs_event(envelope()), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert module.lambda_handler(sqs_event(envelope(user)), FakeLambdaContext()) == {"batchItemFailures": []}
+    assert [m["user_id"] for m in drain()] == [user]
