@@ -41,6 +41,7 @@ from ..apply.options import options_from_defaults, run_folder
 from ..apply.prepare import Selection, gate_refusals, select_stacks, write_pack_configs
 from ..apply.report import RolloutReport
 from ..apply.rollout import run_rollout
+from ..apply.scheduler import Sleep
 from ..apply.target import EngineTarget, materialise, resolve_target
 from ..engine.plan import Planner, PlanSettings
 from .audit import ServiceAudit
@@ -200,6 +201,8 @@ class JobRunner:
     runs_dir: Path
     #: The offline gate (tests and benchmarks that measure the rest may pass a stand-in).
     gate: Gate = gate_stacks
+    #: How the rollout waits between its own retries of a stack (None: really wait).
+    sleep: Sleep | None = None
 
     def run(self, job_id: str, retries_left: int = 0) -> JobStatus:
         """Run the job to its end (or to a transient failure with ``retries_left``); its final status.
@@ -255,7 +258,7 @@ class JobRunner:
             journal.event("operation", operation=operation, stacks=[s.name for s in stacks])
             folder = run_folder(operation, self.runs_dir / job.job_id)
             options = options_from_defaults(operation, self.defaults, log_dir=folder)
-            outcomes, skipped = _report_outcomes(run_rollout(operation, stacks, loaded.tenants, operations, options, console))
+            outcomes, skipped = _report_outcomes(run_rollout(operation, stacks, loaded.tenants, operations, options, console, sleep=self.sleep))
             every += outcomes
             failed = [o.stack for o in outcomes if not o.succeeded]
             if failed or skipped:

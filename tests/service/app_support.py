@@ -32,7 +32,7 @@ from platformctl.service.queue import JobQueue
 from platformctl.service.runner import Gate, JobRunner
 from platformctl.service.settings import ServiceSettings
 from platformctl.service.tokens import Scope, TokenStore
-from tests.apply.support import ScriptedStackOperations
+from tests.apply.support import RecordingSleep, ScriptedStackOperations
 from tests.registry.support import valid_document
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import PlatformDefaults, load_defaults
@@ -143,7 +143,7 @@ def build_rig(root: Path, *, gate: Gate | None = None, redis_url: str | None = N
     runner = JobRunner(
         jobs=JobStore(database), audit=ServiceAudit(settings.audit_path),
         engine=StandInEngine(operations, settings.state_dir, defaults), defaults=defaults, registry=registry,
-        runs_dir=settings.path(settings.section.runs_dir), gate=gate or stand_in_gate,
+        runs_dir=settings.path(settings.section.runs_dir), gate=gate or stand_in_gate, sleep=RecordingSleep(),
     )
     queue.attach(runner.run)
     return Rig(root, settings, registry, database, queue, app, TestClient(app), tokens, stand_in_gate, operations, runner)

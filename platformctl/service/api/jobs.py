@@ -26,7 +26,8 @@ router = APIRouter(tags=["jobs"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such job."}}
 
 
-def _job(request: Request, job_id: str) -> JobRecord:
+def existing_job(job_id: str, request: Request) -> JobRecord:
+    """A dependency, so that a 404 is sent before an event stream would start."""
     job = services(request).jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no job {job_id!r}")
@@ -35,8 +36,7 @@ def _job(request: Request, job_id: str) -> JobRecord:
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses={**AUTH_ERRORS, **NOT_FOUND}, summary="A job: status, per-stack results, log")
-def get_job(job_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ))) -> JobDetail:
-    job = _job(request, job_id)
+def get_job(job_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ)), job: JobRecord = Depends(existing_job)) -> JobDetail:
     log = [LogEntry(seq=seq, kind=kind, data=data) for seq, kind, data in services(request).jobs.events(job_id)]
     return JobDetail(**JobSummary.of(job).model_dump(), stacks=[StackResultModel.of(s) for s in job.stacks], log=log)
 
@@ -48,13 +48,12 @@ def _last_event_id(value: str | None) -> int:
 @router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, responses={**AUTH_ERRORS, **NOT_FOUND},
             summary="The job's events as Server-Sent Events, until it ends")
 async def job_events(
-    job_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ)),
+    job_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ)), _job: JobRecord = Depends(existing_job),
     last_event_id: str | None = Header(None, description="Resume after this event's id (sent back by EventSource clients)."),
 ) -> AsyncIterator[ServerSentEvent]:
     """Each event's ``event`` is its kind (status, gate, violation, operation, output, progress,
     stack, retry), its ``id`` the sequence number, its ``data`` a JSON object."""
     svc = services(request)
-    await run_in_threadpool(_job, request, job_id)
     poll = svc.settings.section.events_poll_seconds
     after = _last_event_id(last_event_id)
     while True:

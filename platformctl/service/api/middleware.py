@@ -18,13 +18,10 @@ log = logging.getLogger("platformctl.service.api")
 UNAUDITED = frozenset({"/healthz"})
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuse a body over ``limit`` bytes with 413: by its Content-Length before reading it, or,
-    without one (chunked), as soon as the bytes read pass the limit."""
+    without one (chunked), after reading at most ``limit`` + 1 bytes of it. A body within the
+    limit is read here in full and handed on (bodies are small: the limit is tens of kB)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -39,29 +36,19 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             await self._refuse(scope, send)
             return
-        seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        body = bytearray()
+        more = True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge()
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(scope, send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > self.limit:
+                await self._refuse(scope, send)
+                return
+        await self.app(scope, _replay([{"type": "http.request", "body": bytes(body), "more_body": False}], receive), send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
         state = scope.setdefault("state", {})
@@ -72,6 +59,16 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives ``messages`` first, then whatever the client sends next."""
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
 
 
 class AuditRequests:

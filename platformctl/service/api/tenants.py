@@ -118,6 +118,10 @@ def _gate(svc: Services, tenant: Tenant, text: str) -> list[str]:
         loaded.raise_for_errors()
         stacks = all_stacks(loaded.tenants, svc.defaults.platform.environments, only_tenants=[tenant.id])
         return svc.gate(stacks, loaded.tenants, svc.defaults, scratch)
+    except (UserError, UserErrors) as exc:
+        # The entry passed its own checks but its stacks cannot be planned (a service's config
+        # contract, another registry file): a refusal too, said with the real registry's paths.
+        return [f"cannot plan: {line}" for line in str(exc).replace(str(scratch), str(svc.registry)).splitlines()]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
