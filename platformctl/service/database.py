@@ -53,9 +53,13 @@ class Database:
             parsed = make_url(url)
         except ArgumentError:
             raise UserError("database", "not a database URL (expected sqlite:///PATH or postgresql+psycopg://...)") from None
+        self.dialect = parsed.get_backend_name()
+        if parsed.drivername == "postgresql":
+            # psycopg (3) is the driver installed; a plain postgresql:// URL means it too.
+            parsed = parsed.set(drivername="postgresql+psycopg")
+            url = parsed.render_as_string(hide_password=False)
         self.url = url
         self.section = section
-        self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
             self.engine = self._sqlite_engine(parsed.database, section.sqlite_busy_timeout_ms)
         elif self.dialect == "postgresql":
@@ -140,7 +144,7 @@ class Database:
 def _create(url: str, **options: Any) -> Engine:
     try:
         return create_engine(url, **options)
-    except (ArgumentError, NoSuchModuleError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise UserError("database", f"cannot use this URL: {type(exc).__name__}") from None
 
 

@@ -183,6 +183,7 @@ def test_without_a_busy_timeout_the_same_contention_fails(url):
         ("mysql://u@h/d", "unsupported database 'mysql'"),
         ("sqlite://", "SQLite needs a file"),
         ("sqlite:///:memory:", "SQLite needs a file"),
+        ("postgresql+psycopg2://u@h/d", "cannot use this URL: ModuleNotFoundError"),
     ],
 )
 def test_bad_database_urls_are_bad_input(bad, words):

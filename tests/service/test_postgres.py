@@ -35,6 +35,15 @@ def test_the_url_is_postgres(db):
         assert connection.exec_driver_sql("SHOW server_version").scalar().startswith("15.")
 
 
+def test_a_plain_postgresql_url_uses_psycopg(pg_url):
+    plain = pg_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    database = Database(plain)
+    assert database.url == pg_url
+    database.migrate()
+    assert database.current_revision() == head()
+    database.dispose()
+
+
 def test_migrations_reach_head_and_build_exactly_the_models(db):
     assert db.current_revision() == head()
     assert schema_drift(db) == []
