@@ -156,7 +156,7 @@ class JobStore:
     def start(self, job_id: str) -> JobRecord:
         """queued -> running, one more attempt (also running -> running when a job resumes)."""
         with self.database.session(write=True) as session:
-            row = _row(session, job_id)
+            row = _row(session, job_id, lock=True)
             if JobStatus(row.status) not in ACTIVE:
                 raise JobStateError(job_id, JobStatus(row.status), JobStatus.RUNNING.value)
             row.status = JobStatus.RUNNING.value
@@ -172,7 +172,14 @@ class JobStore:
         if status not in FINAL:
             raise ValueError(f"{status.value} is not a final status")
         with self.database.session(write=True) as session:
-            row = _row(session, job_id)
+            # The tenant's lock row first, then the job's (the order every writer of both takes):
+            # the request's finishes queue behind each other, so the last one to commit sees the
+            # others ended and releases the lock. Under Postgres's read committed, two finishes
+            # that both saw the other job active would otherwise keep the tenant locked for good.
+            # SQLite needs none of it: BEGIN IMMEDIATE already serialises writers.
+            tenant = _row(session, job_id).tenant
+            session.execute(select(TenantLockRow.tenant).where(TenantLockRow.tenant == tenant).with_for_update())
+            row = _row(session, job_id, lock=True)
             current = JobStatus(row.status)
             if current in FINAL:
                 if current != status:
@@ -224,8 +231,9 @@ class JobStore:
             return [_load(session, row) for row in rows]
 
 
-def _row(session: Session, job_id: str) -> JobRow:
-    row = session.get(JobRow, job_id)
+def _row(session: Session, job_id: str, *, lock: bool = False) -> JobRow:
+    """The job's row; ``lock`` reads it afresh and holds it (SELECT ... FOR UPDATE) until commit."""
+    row = session.get(JobRow, job_id, with_for_update=lock, populate_existing=lock)
     if row is None:
         raise UnknownJob(job_id)
     return row

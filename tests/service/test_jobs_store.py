@@ -278,3 +278,34 @@ def test_records_survive_a_new_database_object(db, store):
     assert reopened.events(job.job_id) == [(1, "engine", {"line": "x"})]
     with pytest.raises(TenantBusy):
         reopened.create("acme", ["dev"], JobKind.PROVISION, TOKEN, {})
+
+
+# --- the lock under concurrent finishes ----------------------------------------------------------
+
+#: Requests whose jobs are finished at the same moment, one after another.
+FINISH_ROUNDS = 12
+
+
+def assert_concurrent_finishes_release_the_lock(database: Database) -> None:
+    """A request's jobs ended at once by different workers: whichever ends last releases the
+    tenant's lock, every time (two finishes that each still saw the other job active would
+    leave the tenant locked for good)."""
+    store = JobStore(database)
+    for _ in range(FINISH_ROUNDS):
+        jobs = store.create("acme", ["dev", "prod", "stage"], JobKind.PROVISION, TOKEN, {})
+        for job in jobs:
+            store.start(job.job_id)
+        start_line = threading.Barrier(len(jobs))
+
+        def finish(job_id: str) -> JobStatus:
+            start_line.wait(START_LINE_WAIT_SECONDS)
+            return store.finish(job_id, JobStatus.SUCCEEDED).status
+
+        with ThreadPoolExecutor(len(jobs)) as pool:
+            assert list(pool.map(finish, [job.job_id for job in jobs])) == [JobStatus.SUCCEEDED] * len(jobs)
+        with database.session() as session:
+            assert session.scalars(select(TenantLockRow)).all() == []
+
+
+def test_concurrent_finishes_of_a_request_release_the_lock(db):
+    assert_concurrent_finishes_release_the_lock(db)
