@@ -135,7 +135,8 @@ class _RecordingOperations:
 
 
 class _LineWriter(io.StringIO):
-    """A file the rollout's console prints to: each finished line becomes a ``progress`` event."""
+    """A file the rollout's console prints to: what one print wrote (its finished lines) becomes
+    one ``progress`` event (a summary table is one event, not one write of the store per row)."""
 
     def __init__(self, journal: _Journal) -> None:
         super().__init__()
@@ -145,9 +146,9 @@ class _LineWriter(io.StringIO):
     def write(self, text: str) -> int:
         self._pending += text
         *lines, self._pending = self._pending.split("\n")
-        for line in lines:
-            if line.strip():
-                self.journal.event("progress", line=line.rstrip())
+        finished = "\n".join(line.rstrip() for line in lines if line.strip())
+        if finished:
+            self.journal.event("progress", line=finished)
         return len(text)
 
 

@@ -39,6 +39,10 @@ from ubertruck.defaults import PlatformDefaults, load_defaults
 from ubertruck.registry.model import Tenant
 from ubertruck.stacks import StackRef
 
+#: Seconds a test waits for threads or processes it started to reach a point (a stuck run fails
+#: the test instead of hanging it; nothing is measured against it).
+START_LINE_WAIT_SECONDS = 120.0
+
 #: The target offboarding hands to its stack operations; the stand-in never reads it.
 STAND_IN_TARGET = EngineTarget(pulumi="", backend_url="", secrets_provider="passphrase", local=True, workspace_dir="")
 

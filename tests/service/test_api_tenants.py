@@ -16,7 +16,7 @@ from platformctl.service.jobs import JobKind, JobStatus
 from platformctl.service.runner import gate_stacks
 from ubertruck.registry.loader import load_tenant
 
-from .app_support import Rig, StandInGate, new_tenant, running_rig
+from .app_support import START_LINE_WAIT_SECONDS, Rig, StandInGate, new_tenant, running_rig
 
 
 @pytest.fixture
@@ -110,7 +110,7 @@ def test_post_of_an_existing_tenant_is_409(rig: Rig) -> None:
 def test_concurrent_posts_for_one_tenant_give_exactly_one_job_request(tmp_path: Path) -> None:
     contenders = 6
     # Every request waits in the gate for the others, so all of them race for the tenant's lock.
-    barrier = threading.Barrier(contenders, timeout=60)
+    barrier = threading.Barrier(contenders, timeout=START_LINE_WAIT_SECONDS)
 
     class RacingGate(StandInGate):
         def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -1,0 +1,86 @@
+"""The queue on a real Redis (Debian's redis-server, started here on a free loopback port in a
+temporary folder): jobs queued by the API run, survive a restart, and readyz sees the queue."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+
+from platformctl.service.jobs import JobStatus
+
+from .app_support import START_LINE_WAIT_SECONDS, new_tenant, running_rig
+
+#: Seconds between two pings while redis-server starts.
+PING_INTERVAL_SECONDS = 0.05
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it: apt-get install redis-server)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + START_LINE_WAIT_SECONDS
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(PING_INTERVAL_SECONDS)
+    try:
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait()
+
+
+def test_jobs_queued_on_redis_run_and_survive_a_restart(tmp_path: Path, redis_url: str) -> None:
+    with running_rig(tmp_path, redis_url=redis_url) as before:
+        assert before.queue.backend == "redis"
+        tokens = before.tokens
+        job_ids = before.client.post("/tenants", json=new_tenant("zeta"), headers=before.auth("provision")).json()["job_ids"]
+        ready = before.client.get("/readyz", headers=before.auth("read")).json()
+        assert ready == {"status": "ready", "checks": {"database": "ok", "queue": "ok"}}
+    # Another API and worker (a new connection to the same Redis) find the jobs and run them.
+    with running_rig(tmp_path, redis_url=redis_url, tokens=tokens) as after:
+        assert after.queue.queued_job_ids() == set(job_ids)
+        assert sorted(after.drain()) == sorted(job_ids)
+        assert {after.jobs.get(j).status for j in job_ids} == {JobStatus.SUCCEEDED}
+        assert after.queue.queued_job_ids() == set()
+
+
+def test_the_consumer_runs_jobs_from_redis(tmp_path: Path, redis_url: str) -> None:
+    with running_rig(tmp_path, redis_url=redis_url) as rig:
+        (job_id,) = rig.client.post("/tenants", json=new_tenant("eta", environments=("dev",)), headers=rig.auth("provision")).json()["job_ids"]
+        consumer = rig.queue.consumer(1)
+        consumer.start()
+        try:
+            deadline = time.monotonic() + START_LINE_WAIT_SECONDS
+            while time.monotonic() < deadline and rig.jobs.get(job_id).status != JobStatus.SUCCEEDED:
+                time.sleep(PING_INTERVAL_SECONDS)
+        finally:
+            consumer.stop(graceful=True)
+        assert rig.jobs.get(job_id).status == JobStatus.SUCCEEDED
