@@ -106,7 +106,7 @@ class Database:
             with factory.begin() as session:
                 yield session
         except OperationalError as exc:
-            raise _unreachable(self, exc) from None
+            raise self._unavailable(exc) from None
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there already).
@@ -116,9 +116,13 @@ class Database:
         transaction. A process that waited finds the schema at head and does nothing."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
-        head = ScriptDirectory.from_config(config).get_current_head()
-        if self.current_revision() == head:
+        scripts = ScriptDirectory.from_config(config)
+        current = self.current_revision()
+        if current == scripts.get_current_head():
             return
+        if current is not None and current not in {script.revision for script in scripts.walk_revisions()}:
+            # A newer platformctl migrated this database: never write to a schema we do not know.
+            raise UserError(f"database {self._shown_url()}", f"the schema is at revision {current!r}, which this platformctl does not know; upgrade platformctl")
         engine = self.engine.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"}) if self.dialect == "sqlite" else self.engine
         try:
             with engine.begin() as connection:
@@ -127,7 +131,7 @@ class Database:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:
-            raise _unreachable(self, exc) from None
+            raise self._unavailable(exc) from None
 
     def current_revision(self) -> str | None:
         """The schema's migration revision (None before the first migration)."""
@@ -135,10 +139,19 @@ class Database:
             with self.engine.connect() as connection:
                 return MigrationContext.configure(connection).get_current_revision()
         except OperationalError as exc:
-            raise _unreachable(self, exc) from None
+            raise self._unavailable(exc) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _shown_url(self) -> str:
+        """The URL as messages show it: never its password."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def _unavailable(self, exc: OperationalError) -> DatabaseUnavailable:
+        # The driver's first line names the server and the problem; the URL is shown without its password.
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        return DatabaseUnavailable(f"database {self._shown_url()}", first)
 
 
 def _create(url: str, **options: Any) -> Engine:
@@ -146,10 +159,3 @@ def _create(url: str, **options: Any) -> Engine:
         return create_engine(url, **options)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise UserError("database", f"cannot use this URL: {type(exc).__name__}") from None
-
-
-def _unreachable(database: Database, exc: OperationalError) -> DatabaseUnavailable:
-    # The driver's message can quote the URL, password included: name the server only.
-    where = make_url(database.url).render_as_string(hide_password=True)
-    first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-    return DatabaseUnavailable(f"database {where}", first)

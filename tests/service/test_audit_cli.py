@@ -5,6 +5,7 @@ offboarding log alongside, bad input as one line and exit 2)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -51,6 +52,20 @@ def test_records_are_appended_one_json_object_a_line(tmp_path):
     }
     assert "time" in request and "time" in job
     assert [e.get("action") for e in audit.entries()] == [None, "request", "job.finished"]
+
+
+def test_concurrent_writers_leave_whole_lines(tmp_path):
+    """The API and several workers append to one trail: every record stays one whole line."""
+    path = tmp_path / "service.jsonl"
+    writers = [ServiceAudit(path) for _ in range(4)]
+    records = 200
+
+    def write(n: int) -> None:
+        writers[n % len(writers)].job(job_id=f"job_{n}", tenant="acme", token_id="tok_aaaa", transition="started", outcome="running", detail={"pad": "x" * 512})
+
+    with ThreadPoolExecutor(len(writers)) as pool:
+        list(pool.map(write, range(records)))
+    assert sorted(entry["job_id"] for entry in _lines(path)) == sorted(f"job_{n}" for n in range(records))
 
 
 def test_what_changed_is_recorded_as_paths_never_values(tmp_path):
