@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
 
@@ -148,7 +147,7 @@ def _read(log: str, path: Path) -> Iterator[dict[str, Any]]:
     try:
         for entry in AuditLog(path).entries():
             yield {"log": log, **entry}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, TypeError, UnicodeDecodeError):
         raise UserError(str(path), "not an audit log (a line is not a JSON object)") from None
 
 
@@ -206,10 +205,8 @@ def audit(
         # offboarding is run by an operator at a shell.
         actor = (entry.get("token_id") or "(no token)") if entry["log"] == "service" else entry.get("operator", "")
         table.add_row(*(Text(str(v)) for v in (entry.get("time", ""), actor, entry.get("action", ""), entry.get("tenant", ""), entry.get("outcome", ""), _detail(entry))))
-    console = _console()
-    console.print(table)
+    _console().print(table)
     typer.echo(f"{len(entries)} record(s)", err=True)
-    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:

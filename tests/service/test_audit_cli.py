@@ -133,9 +133,10 @@ def test_bad_since_is_one_line_and_exit_2(state):
     assert len(result.stderr.splitlines()) == 1 and "--since" in result.error_lines[0]
 
 
-def test_a_corrupt_log_is_one_line_and_exit_2(state):
+@pytest.mark.parametrize("line", ["not json", "42", '["a list"]'])
+def test_a_corrupt_log_is_one_line_and_exit_2(state, line):
     with (state / DEFAULTS.service.audit_file).open("a") as handle:
-        handle.write("not json\n")
+        handle.write(line + "\n")
     result = run_cli("audit", "--state-dir", str(state))
     assert result.code == 2
     assert len(result.stderr.splitlines()) == 1 and "not an audit log" in result.error_lines[0]
