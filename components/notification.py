@@ -61,8 +61,9 @@ class NotificationServiceArgs:
 
 def checked_queue(ctx: TenantContext) -> common_schema.QueueSettings:
     """The service's ``technical.queue`` config (each entry within AWS's limits, by the schema),
-    checked against the rules AWS enforces at apply time that span other entries, so a bad tenant
-    override fails in the plan with the entry named."""
+    checked against the rules AWS enforces at apply time that span other entries, and against the
+    send records' retention (``business.sent_record_retention_seconds``), which must outlive any
+    message; so a bad tenant override fails in the plan with the entry named."""
     config = ctx.service_config(SERVICE, notification_schema.NotificationConfig)
     queue = config.technical.queue
     where = f"tenant {ctx.tenant_id} ({ctx.environment}): services.{SERVICE}.technical.queue"
