@@ -42,6 +42,8 @@ from ubertruck.stacks import StackRef
 #: Seconds a test waits for threads or processes it started to reach a point (a stuck run fails
 #: the test instead of hanging it; nothing is measured against it).
 START_LINE_WAIT_SECONDS = 120.0
+#: Seconds between two looks at something a test waits for (a job's status, a server's answer).
+POLL_SECONDS = 0.05
 
 #: The target offboarding hands to its stack operations; the stand-in never reads it.
 STAND_IN_TARGET = EngineTarget(pulumi="", backend_url="", secrets_provider="passphrase", local=True, workspace_dir="")

@@ -11,10 +11,7 @@ from pathlib import Path
 from platformctl.apply.operations import Failure
 from platformctl.service.jobs import JobStatus
 
-from .app_support import START_LINE_WAIT_SECONDS, build_rig, new_tenant, running_rig
-
-#: Seconds between two looks at a job the consumer runs.
-POLL_SECONDS = 0.05
+from .app_support import POLL_SECONDS, START_LINE_WAIT_SECONDS, build_rig, new_tenant, running_rig
 
 
 def test_a_restart_mid_queue_loses_nothing(tmp_path: Path) -> None:

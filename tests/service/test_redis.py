@@ -15,10 +15,7 @@ import redis
 
 from platformctl.service.jobs import JobStatus
 
-from .app_support import START_LINE_WAIT_SECONDS, new_tenant, running_rig
-
-#: Seconds between two pings while redis-server starts.
-PING_INTERVAL_SECONDS = 0.05
+from .app_support import POLL_SECONDS, START_LINE_WAIT_SECONDS, new_tenant, running_rig
 
 
 def _free_port() -> int:
@@ -48,7 +45,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except redis.ConnectionError:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise
-            time.sleep(PING_INTERVAL_SECONDS)
+            time.sleep(POLL_SECONDS)
     try:
         yield url
     finally:
@@ -80,7 +77,7 @@ def test_the_consumer_runs_jobs_from_redis(tmp_path: Path, redis_url: str) -> No
         try:
             deadline = time.monotonic() + START_LINE_WAIT_SECONDS
             while time.monotonic() < deadline and rig.jobs.get(job_id).status != JobStatus.SUCCEEDED:
-                time.sleep(PING_INTERVAL_SECONDS)
+                time.sleep(POLL_SECONDS)
         finally:
             consumer.stop(graceful=True)
         assert rig.jobs.get(job_id).status == JobStatus.SUCCEEDED

@@ -26,6 +26,20 @@ router = APIRouter(tags=["jobs"])
 NOT_FOUND: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such job."}}
 
 
+def _as_json(responses: dict[int | str, dict[str, object]]) -> dict[int | str, dict[str, object]]:
+    """``responses`` with their bodies documented as JSON: a refusal of the event stream route is
+    a JSON error, not an event stream (FastAPI would document it as the route's media type)."""
+    documented: dict[int | str, dict[str, object]] = {}
+    for status, response in responses.items():
+        model = response["model"]
+        assert isinstance(model, type)
+        documented[status] = {
+            "description": response["description"],
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+        }
+    return documented
+
+
 def existing_job(job_id: str, request: Request) -> JobRecord:
     """A dependency, so that a 404 is sent before an event stream would start."""
     job = services(request).jobs.get(job_id)
@@ -45,7 +59,7 @@ def _last_event_id(value: str | None) -> int:
     return int(value) if value is not None and value.isdigit() else 0
 
 
-@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, responses={**AUTH_ERRORS, **NOT_FOUND},
+@router.get("/jobs/{job_id}/events", response_class=EventSourceResponse, responses=_as_json({**AUTH_ERRORS, **NOT_FOUND}),
             summary="The job's events as Server-Sent Events, until it ends")
 async def job_events(
     job_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ)), _job: JobRecord = Depends(existing_job),
