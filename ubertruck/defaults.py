@@ -98,9 +98,10 @@ class ServiceSection(_Strict):
     audit_file: str
     token_prefix: str
     token_id_prefix: str
-    token_id_bytes: int = Field(ge=4)
     token_secret_bytes: int = Field(ge=16)
     token_salt_bytes: int = Field(ge=8)
+    #: At most 24: the job store's id columns hold 64 characters (tok_ or job_ and two hex digits a byte).
+    id_bytes: int = Field(ge=4, le=24)
     token_label_max_length: int
     token_max_expiry_days: int
     server_host: str

@@ -97,13 +97,12 @@ class JobStateError(Exception):
         self.status = status
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
-
-
 class JobStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}_{secrets.token_hex(self.database.section.id_bytes)}"
 
     def create(
         self, tenant: str, environments: Sequence[str | None], kind: JobKind, token_id: str, change: Mapping[str, Any]
@@ -113,11 +112,11 @@ class JobStore:
         Raises :class:`TenantBusy` when the tenant already has a queued or running job."""
         if not environments:
             raise ValueError("a request needs at least one environment (None for a tenant-wide job)")
-        request_id = new_id("req")
+        request_id = self._new_id("req")
         now = utcnow()
         rows = [
             JobRow(
-                job_id=new_id("job"), request_id=request_id, tenant=tenant, environment=environment, kind=JobKind(kind).value,
+                job_id=self._new_id("job"), request_id=request_id, tenant=tenant, environment=environment, kind=JobKind(kind).value,
                 status=JobStatus.QUEUED.value, token_id=token_id, change=dict(change), created_at=now, attempts=0, last_event=0,
             )
             for environment in environments

@@ -93,7 +93,7 @@ class TokenStore:
         self._section = section
         # Lengths follow from the configured byte counts (hex: two characters a byte).
         self._shape = re.compile(
-            rf"^{re.escape(section.token_prefix)}_({re.escape(section.token_id_prefix)}[0-9a-f]{{{2 * section.token_id_bytes}}})_([0-9a-f]{{{2 * section.token_secret_bytes}}})$"
+            rf"^{re.escape(section.token_prefix)}_({re.escape(section.token_id_prefix)}[0-9a-f]{{{2 * section.id_bytes}}})_([0-9a-f]{{{2 * section.token_secret_bytes}}})$"
         )
 
     def create(self, scopes: Iterable[Scope], *, expires_days: int | None, label: str = "") -> tuple[TokenRecord, str]:
@@ -106,7 +106,7 @@ class TokenStore:
         if len(label) > self._section.token_label_max_length or any(not ch.isprintable() for ch in label):
             raise UserError("--label", f"expected printable text of at most {self._section.token_label_max_length} characters")
         now = utcnow()
-        token_id = self._section.token_id_prefix + secrets.token_hex(self._section.token_id_bytes)
+        token_id = self._section.token_id_prefix + secrets.token_hex(self._section.id_bytes)
         secret = secrets.token_hex(self._section.token_secret_bytes)
         salt = secrets.token_hex(self._section.token_salt_bytes)
         row = TokenRow(

@@ -89,7 +89,7 @@ def test_unknown_id_and_wrong_secret_read_alike(tokens):
     record, secret = tokens.create([Scope.READ], expires_days=None)
     last = secret[-1]
     wrong_secret = secret[:-1] + ("0" if last != "0" else "1")
-    unknown_id = secret.replace(record.token_id, SECTION.token_id_prefix + "0" * (2 * SECTION.token_id_bytes))
+    unknown_id = secret.replace(record.token_id, SECTION.token_id_prefix + "0" * (2 * SECTION.id_bytes))
     for presented in (wrong_secret, unknown_id):
         error = _rejection(tokens, presented)
         assert (error.reason, error.token_id) == ("unknown", None)
