@@ -70,8 +70,8 @@ class TenantPlatform(pulumi.ComponentResource):
         secrets = SecretsService(f"{prefix}-secrets", SecretsServiceArgs(ctx, stores.audit), opts=scoped)
 
         booking = BookingService(f"{prefix}-booking", BookingServiceArgs(ctx, stores), opts=scoped)
-        tracking = TrackingService(f"{prefix}-tracking", TrackingServiceArgs(ctx, stores), opts=scoped)
-        payment = PaymentService(f"{prefix}-payment", PaymentServiceArgs(ctx, stores, secrets.secret_arns), opts=scoped)
+        tracking = TrackingService(f"{prefix}-tracking", TrackingServiceArgs(ctx, stores, bookings_table=booking.table), opts=scoped)
+        payment = PaymentService(f"{prefix}-payment", PaymentServiceArgs(ctx, stores, secrets.secret_arns, bookings_table=booking.table), opts=scoped)
         notification = NotificationService(
             f"{prefix}-notification",
             NotificationServiceArgs(
@@ -95,6 +95,7 @@ class TenantPlatform(pulumi.ComponentResource):
             booking.function,
             tracking.function,
             payment.function,
+            payment.reconciler,
             notification.function,
         ]
         observability = TenantObservability(

@@ -5,6 +5,10 @@ Positions live in ``<prefix>-tracking`` and carry ``expires_at``, set by the fun
 tenant's data retention (compliance config), so DynamoDB's TTL removes them on time. Every
 operation is audited. Validation limits (speed, clock skew, page size) are config, read by the
 function at run time (``services/tracking/<env>/business``).
+
+Positions belong to bookings: before any read or write the function checks the caller against
+the booking's customer and assigned driver, so it may read one booking's details item
+(``dynamodb:GetItem`` on the bookings table) and nothing else of that table.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .business import ServiceAccess, audit_writer, item_store, service_parts
+from .iam import Grant
 from .context import TenantContext
 from .function import ServiceFunction
 from .routes import Route, service_routes
@@ -22,6 +27,8 @@ from .tables import TableSpec, TenantDataStores, tenant_table
 
 SERVICE = "tracking"
 TRACKING = TableSpec("tracking")
+#: Whose a booking is: one details item at a time, never a list or a write.
+BOOKING_READ_ACTIONS = ("dynamodb:GetItem",)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,8 @@ class TrackingServiceArgs:
     ctx: TenantContext
     #: The tenant's shared tables (tracking writes to the audit table).
     stores: TenantDataStores
+    #: The booking service's table, whose bookings name their customer and driver.
+    bookings_table: aws.dynamodb.Table
 
 
 class TrackingService(pulumi.ComponentResource):
@@ -43,7 +52,10 @@ class TrackingService(pulumi.ComponentResource):
         super().__init__("ubertruck:tracking:TrackingService", name, None, opts)
         ctx, stores = args.ctx, args.stores
         self.table = tenant_table(ctx, TRACKING, self)
-        access = ServiceAccess((item_store(self.table), audit_writer(stores)), {"tracking_table": self.table.name, "audit_table": stores.audit.name})
+        access = ServiceAccess(
+            (item_store(self.table), audit_writer(stores), Grant(BOOKING_READ_ACTIONS, [args.bookings_table.arn])),
+            {"tracking_table": self.table.name, "audit_table": stores.audit.name, "bookings_table": args.bookings_table.name},
+        )
         parts = service_parts(self, ctx, SERVICE, "api", access)
         self.function = parts.function
         self.routes = service_routes(SERVICE, self.function)

@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, StringConstraints, field_validator, model_validator
 
 from common.config_schema import (
     CONTRACT,
@@ -20,7 +22,13 @@ from common.config_schema import (
     ServiceContract,
 )
 
+from .models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, CONFIG_KEY_MAX_LENGTH, CONFIG_KEY_PATTERN, SURCHARGES_MAX_ITEMS
 from .status import BookingStatus
+
+#: The largest quantity a request can carry (``booking.models``): a limit above it could never bind.
+QUANTITY_CEILING = 10 ** (QUANTITY_MAX_DIGITS - QUANTITY_DECIMAL_PLACES)
+#: A surcharge name in config is one a request can name (``booking.models.QuoteRequest``).
+SurchargeName = Annotated[str, StringConstraints(min_length=1, max_length=CONFIG_KEY_MAX_LENGTH, pattern=CONFIG_KEY_PATTERN)]
 
 
 class PricingModels(ContractModel):
@@ -32,7 +40,7 @@ class PricingModels(ContractModel):
     per_kg_minor: NonNegativeInt
     minimum_fare_minor: NonNegativeInt
     tax_rate_basis_points: NonNegativeInt
-    surcharges: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    surcharges: dict[SurchargeName, NonNegativeInt] = Field(default_factory=dict, max_length=SURCHARGES_MAX_ITEMS)
 
 
 class SlaDefinitions(ContractModel):
@@ -53,8 +61,8 @@ class SlaDefinitions(ContractModel):
 
 
 class BusinessRules(ContractModel):
-    max_weight_kg: PositiveFloat
-    max_distance_km: PositiveFloat
+    max_weight_kg: PositiveFloat = Field(lt=QUANTITY_CEILING)
+    max_distance_km: PositiveFloat = Field(lt=QUANTITY_CEILING)
     page_size_default: PositiveInt
     page_size_max: PositiveInt
     idempotency_expiry_seconds: PositiveInt

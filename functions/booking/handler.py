@@ -35,6 +35,7 @@ def build(env: FunctionEnvironment, code_root: Path = CODE_ROOT) -> ApiFunction[
             "list_bookings": service.list_bookings,
             "get": service.get,
             "cancel": service.cancel,
+            "assign": service.assign,
         },
     )
     return function

@@ -22,36 +22,14 @@ total. A fare is never below the minimum fare; the total adds tax on top of it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
 
 from common.errors import BadRequest, FieldError
 from common.money import basis_points_of, round_half_up
 
 from .config_schema import BusinessRules, PricingModels
 from .models import QuoteRequest
-
-
-@dataclass(frozen=True)
-class Quote:
-    """A fare and how it was made up. Every amount is in minor units of ``currency``."""
-
-    currency: str
-    base_fare_minor: int
-    distance_minor: int
-    weight_minor: int
-    surcharges_minor: dict[str, int]
-    subtotal_minor: int
-    minimum_fare_minor: int
-    minimum_fare_applied: bool
-    fare_minor: int
-    tax_basis_points: int
-    tax_minor: int
-    total_minor: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from .views import PriceView as Quote
 
 
 def check_limits(request: QuoteRequest, rules: BusinessRules, pricing: PricingModels) -> None:

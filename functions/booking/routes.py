@@ -1,7 +1,9 @@
 """The booking service's routes: the one declaration its component, handler and tests read.
 
 ``handler`` names the endpoint ``booking.handler.build`` registers for the route (a method of
-``BookingService``); ``operation`` is what the caller's roles must grant.
+``BookingService``); ``operation`` is what the caller's roles must grant; ``access`` who may act
+on the route's booking; ``body``/``query`` the request model the endpoint parses and
+``response`` the model of its success answer (``booking.models``, ``booking.views``).
 """
 
 from __future__ import annotations
@@ -12,16 +14,26 @@ from common.routes import NO_OBJECT, AccessRule, ApiRoute, RouteManifest
 VIEW_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True, assigned_driver=True)
 #: Cancelling is the customer's (or an operator's) decision, never the driver's.
 CHANGE_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True)
+#: Dispatching (assigning a driver) is for operators only.
+DISPATCH_BOOKING = AccessRule(object="booking", manage="booking:manage")
+
+BOOKING = "views:BookingView"
 
 ROUTES = RouteManifest(
     "booking",
     (
-        ApiRoute("POST", "/bookings/quote", "booking:quote", "quote", access=NO_OBJECT),
+        ApiRoute("POST", "/bookings/quote", "booking:quote", "quote", access=NO_OBJECT, body="models:QuoteRequest", response="views:QuoteView"),
         # Idempotent on the Idempotency-Key header.
-        ApiRoute("POST", "/bookings", "booking:create", "create", access=NO_OBJECT),
-        # ?scope=mine|tenant&limit=&cursor=; the tenant-wide list needs booking:manage (in the service).
-        ApiRoute("GET", "/bookings", "booking:read", "list_bookings", access=NO_OBJECT),
-        ApiRoute("GET", "/bookings/{booking_id}", "booking:read", "get", access=VIEW_BOOKING),
-        ApiRoute("POST", "/bookings/{booking_id}/cancel", "booking:cancel", "cancel", access=CHANGE_BOOKING),
+        ApiRoute("POST", "/bookings", "booking:create", "create", access=NO_OBJECT, body="models:CreateBookingRequest", response=BOOKING),
+        # The tenant-wide list (?scope=tenant) needs booking:manage (in the service).
+        ApiRoute(
+            "GET", "/bookings", "booking:read", "list_bookings", access=NO_OBJECT, query="models:ListBookingsQuery", response="views:BookingPageView"
+        ),
+        ApiRoute("GET", "/bookings/{booking_id}", "booking:read", "get", access=VIEW_BOOKING, response=BOOKING),
+        ApiRoute("POST", "/bookings/{booking_id}/cancel", "booking:cancel", "cancel", access=CHANGE_BOOKING, response=BOOKING),
+        # Body {"driver_id": ...}: a pending booking is confirmed; a cancelled one is a 409.
+        ApiRoute(
+            "POST", "/bookings/{booking_id}/assign", "booking:assign", "assign", access=DISPATCH_BOOKING, body="models:AssignDriverRequest", response=BOOKING
+        ),
     ),
 )

@@ -1,12 +1,18 @@
-"""The booking API's endpoints: quote, create, get, list and cancel.
+"""The booking API's endpoints: quote, create, get, list, cancel and assign a driver.
 
 Every endpoint receives the request scope (caller, config snapshot) from ``common.api``, which has
-already checked the tenant and the route's operation. Two finer rules live here:
+already checked the tenant and the route's operation. Who may act on one booking is the route's
+``AccessRule`` (``booking.routes``), checked here with ``common.access.check_access`` against
+the booking's parties (owner: its ``user_id``; driver: its ``driver_id``):
 
-- a caller sees and cancels their own bookings; acting on anyone's booking in the tenant, or
-  listing the whole tenant (``?scope=tenant``), needs the ``booking:manage`` operation
-  (``booking:*`` and ``*`` grant it in the default policies);
-- a booking that is not visible to the caller is answered exactly like one that does not exist.
+- get: its customer, its assigned driver, operators (``booking:manage``);
+- cancel: its customer, operators;
+- assign: operators only;
+- a booking the caller may not act on is answered exactly like one that does not exist;
+- listing the whole tenant (``?scope=tenant``) needs ``booking:manage``.
+
+Every input is bounded before anything is read or written (``booking.models``): a violation is a
+400 with one detail per field, and nothing is stored.
 
 Create is idempotent on the ``Idempotency-Key`` header (Powertools idempotency, scoped to tenant and
 user). The booking id is derived from the same key, so even a retry after a half-finished attempt
@@ -18,34 +24,40 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
+from pydantic import TypeAdapter, ValidationError
+
 from common import clock
-from common.authorization import is_allowed, require
+from common.access import ObjectParties, check_access
+from common.authorization import require
 from common.aws_clients import AwsClients
-from common.errors import BadRequest, Conflict, FieldError, NotFound
+from common.bounds import page_size
+from common.errors import BadRequest, Conflict, FieldError
 from common.events import publish_for
 from common.idempotency import IdempotentCall
 from common.request_scope import RequestScope
-from common.validation import parse_body, query_parameters
+from common.validation import field_errors, parse_body, parse_model, query_parameters
 
 from .cancellation import cancellation_terms, ensure_cancellable
 from .config_schema import BookingConfig
-from .models import IDEMPOTENCY_KEY_PATTERN, CreateBookingRequest, QuoteRequest
+from .models import AssignDriverRequest, BookingPath, CreateBookingRequest, IdempotencyKey, ListBookingsQuery, QuoteRequest
 from .pricing import Quote, check_limits, quote
 from .repository import BookingRepository, owner_partition, tenant_partition
-from .status import BookingStatus
+from .status import BookingStatus, ensure_assignable
+from .views import BookingPageView, QuoteView, booking_view
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MANAGE_OPERATION = "booking:manage"
 CREATED_EVENT = "booking.created"
 CANCELLED_EVENT = "booking.cancelled"
-LIST_SCOPES = ("mine", "tenant")
+ASSIGNED_EVENT = "booking.assigned"
+TENANT_SCOPE = "tenant"
 BOOKING_ID_PREFIX = "bk_"
-_BOOKING_ID = re.compile(r"^bk_[a-z2-7]+$")
-_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+#: What a refusal says: the same whether the booking is missing or not the caller's.
+MISSING = "booking not found"
+_IDEMPOTENCY_KEY: TypeAdapter[str] = TypeAdapter(IdempotencyKey)
 
 Scope = RequestScope[BookingConfig]
 Answer = tuple[dict[str, Any], int]
@@ -67,7 +79,7 @@ class BookingService:
         business = scope.config.business
         check_limits(request, business.business_rules, business.pricing_models)
         fare = quote(request, business.pricing_models)
-        return {"quote": fare.as_dict(), "config_version": scope.config_version}, 200
+        return QuoteView.model_validate({"quote": fare.as_dict(), "config_version": scope.config_version}).model_dump(mode="json"), 200
 
     def create(self, scope: Scope) -> Answer:
         """``POST /bookings``: book a shipment, at most once per Idempotency-Key."""
@@ -88,7 +100,9 @@ class BookingService:
             if stored["request_fingerprint"] != record["request_fingerprint"]:
                 raise Conflict("this Idempotency-Key was already used for a different booking")
             self._publish(scope, stored, CREATED_EVENT, {"status": stored["status"], "pickup_at": stored["pickup_at"]})
-            return booking_view(stored)
+            # Only the creator gets this answer (the record is scoped to tenant and user), and the
+            # creator is the booking's owner: the contact is theirs to see.
+            return booking_view(stored, show_contact=True)
 
         result = self._idempotent_call().run(
             create_once,
@@ -103,27 +117,25 @@ class BookingService:
 
     def get(self, scope: Scope, booking_id: str) -> Answer:
         """``GET /bookings/{booking_id}``."""
-        return booking_view(self._visible_booking(scope, booking_id)), 200
+        booking = self._accessible_booking(scope, booking_id)
+        return booking_view(booking, show_contact=_is_owner(scope, booking)), 200
 
     def list_bookings(self, scope: Scope) -> Answer:
         """``GET /bookings?scope=mine|tenant&limit=&cursor=``: newest first, one page."""
-        query = query_parameters(scope.event)
+        query = parse_model(ListBookingsQuery, query_parameters(scope.event))
         rules = scope.config.business.business_rules
-        list_scope = query.get("scope", LIST_SCOPES[0])
-        if list_scope not in LIST_SCOPES:
-            raise BadRequest("invalid request", [FieldError("scope", f"must be one of {', '.join(LIST_SCOPES)}", "enum")])
-        limit = _page_size(query.get("limit"), rules.page_size_default, rules.page_size_max)
-        if list_scope == LIST_SCOPES[1]:
-            self._require_manage(scope)
+        limit = page_size(query.limit, rules.page_size_max, default=rules.page_size_default)
+        if query.scope == TENANT_SCOPE:
+            require(scope.tenant.roles, MANAGE_OPERATION, scope.global_config.security.authorization_policies)
             partition = tenant_partition(scope.tenant.tenant_id)
         else:
             partition = owner_partition(scope.tenant.user_id)
-        page = self._repository(scope).list(partition, limit, query.get("cursor"))
-        return {"items": page.items, "next_cursor": page.next_cursor}, 200
+        page = self._repository(scope).list(partition, limit, query.cursor)
+        return BookingPageView.model_validate({"items": page.items, "next_cursor": page.next_cursor}).model_dump(mode="json"), 200
 
     def cancel(self, scope: Scope, booking_id: str) -> Answer:
         """``POST /bookings/{booking_id}/cancel``: free inside the SLA window, a fee after it."""
-        booking = self._visible_booking(scope, booking_id)
+        booking = self._accessible_booking(scope, booking_id)
         sla = scope.config.business.sla_definitions
         ensure_cancellable(booking["status"], sla)
         now = clock.utc_now()
@@ -140,35 +152,46 @@ class BookingService:
         self._repository(scope).update_status(booking, booking["status"], BookingStatus.CANCELLED.value, {"cancellation": cancellation})
         cancelled = {**booking, "status": BookingStatus.CANCELLED.value, "cancellation": cancellation}
         self._publish(scope, cancelled, CANCELLED_EVENT, {"fee_minor": terms.fee_minor, "free": terms.free})
-        return booking_view(cancelled), 200
+        return booking_view(cancelled, show_contact=_is_owner(scope, booking)), 200
+
+    def assign(self, scope: Scope, booking_id: str) -> Answer:
+        """``POST /bookings/{booking_id}/assign``: give the booking a driver; a pending one is confirmed.
+
+        The write is conditional on the status read, so a booking cancelled meanwhile is a 409
+        and is never confirmed. The driver id is the driver's user id (the authorizer's
+        ``user_id`` of their token), which tracking compares against whoever reports positions.
+        """
+        booking = self._accessible_booking(scope, booking_id)
+        request = parse_body(AssignDriverRequest, scope.event)
+        status = BookingStatus(booking["status"])
+        new_status = ensure_assignable(status)
+        self._repository(scope).update_status(booking, status.value, new_status.value, {"driver_id": request.driver_id})
+        assigned = {**booking, "status": new_status.value, "driver_id": request.driver_id}
+        self._publish(scope, assigned, ASSIGNED_EVENT, {"status": new_status.value, "driver_id": request.driver_id})
+        return booking_view(assigned, show_contact=_is_owner(scope, booking)), 200
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def _visible_booking(self, scope: Scope, booking_id: str) -> dict[str, Any]:
-        if not _BOOKING_ID.match(booking_id):
-            raise NotFound("booking not found")
+    def _accessible_booking(self, scope: Scope, booking_id: str) -> dict[str, Any]:
+        """The booking, when the route's access rule lets the caller act on it; else ``NotFound``."""
+        parse_model(BookingPath, {"booking_id": booking_id})
         scope.resource_id = booking_id
         booking = self._repository(scope).get(booking_id)
-        if booking is None or booking.get("tenant_id") != scope.tenant.tenant_id:
-            raise NotFound("booking not found")
-        if booking["user_id"] != scope.tenant.user_id and not self._may_manage(scope):
-            # The same answer as for a booking that does not exist: nothing leaks.
-            raise NotFound("booking not found")
+        # The table is the tenant's own; the tenant id on the item is a second guard.
+        mine = booking is not None and booking.get("tenant_id") == scope.tenant.tenant_id
+        parties = ObjectParties(owner_id=booking["user_id"], driver_id=booking.get("driver_id")) if booking is not None and mine else None
+        check_access(scope, parties, MISSING)
+        assert booking is not None  # check_access has refused a missing booking
         return booking
-
-    def _may_manage(self, scope: Scope) -> bool:
-        return is_allowed(scope.tenant.roles, MANAGE_OPERATION, scope.global_config.security.authorization_policies)
-
-    def _require_manage(self, scope: Scope) -> None:
-        require(scope.tenant.roles, MANAGE_OPERATION, scope.global_config.security.authorization_policies)
 
     def _idempotency_key(self, scope: Scope) -> str:
         key = scope.header(IDEMPOTENCY_HEADER)
         if not key:
             raise BadRequest("invalid request", [FieldError(IDEMPOTENCY_HEADER, "the header is required to create a booking", "missing")])
-        if not _IDEMPOTENCY_KEY.match(key):
-            raise BadRequest("invalid request", [FieldError(IDEMPOTENCY_HEADER, "must be visible ASCII characters", "string_pattern_mismatch")])
-        return key
+        try:
+            return _IDEMPOTENCY_KEY.validate_python(key)
+        except ValidationError as exc:
+            raise BadRequest("invalid request", [FieldError(IDEMPOTENCY_HEADER, d.message, d.type) for d in field_errors(exc)]) from None
 
     def _new_booking(self, scope: Scope, booking_id: str, request: CreateBookingRequest, fare: Quote, payload: Mapping[str, Any]) -> dict[str, Any]:
         created = clock.utc_now()
@@ -182,10 +205,13 @@ class BookingService:
             "pickup_at": request.pickup_at.isoformat(),
             "pickup": request.pickup.model_dump(),
             "dropoff": request.dropoff.model_dump(),
+            # Exact decimals, bounded in digits by the model, kept as their positional text.
             "distance_km": str(request.distance_km),
             "weight_kg": str(request.weight_kg),
             "surcharges": list(request.surcharges),
             "price": fare.as_dict(),
+            # The notification service reads this map (email, phone) to reach the customer.
+            "contact": request.contact.model_dump(exclude_none=True) if request.contact else None,
             "config_version": scope.config_version,
             "request_fingerprint": fingerprint(payload),
             "expires_at": clock.epoch_seconds(created + timedelta(days=retention)),
@@ -225,35 +251,9 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
     return hashlib.blake2b(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(), digest_size=16).hexdigest()
 
 
-def booking_view(booking: Mapping[str, Any]) -> dict[str, Any]:
-    """The API representation of a stored booking."""
-    return {
-        "booking_id": booking["booking_id"],
-        "status": booking["status"],
-        "created_at": booking["created_at"],
-        "pickup_at": booking["pickup_at"],
-        "pickup": _point(booking["pickup"]),
-        "dropoff": _point(booking["dropoff"]),
-        "distance_km": booking["distance_km"],
-        "weight_kg": booking["weight_kg"],
-        "surcharges": list(booking.get("surcharges", [])),
-        "price": dict(booking["price"]),
-        "config_version": booking["config_version"],
-        "cancellation": dict(booking["cancellation"]) if booking.get("cancellation") else None,
-    }
-
-
-def _point(point: Mapping[str, Any]) -> dict[str, float]:
-    return {"lat": float(point["lat"]), "lon": float(point["lon"])}
+def _is_owner(scope: Scope, booking: Mapping[str, Any]) -> bool:
+    return bool(booking["user_id"] == scope.tenant.user_id)
 
 
 def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text)
-
-
-def _page_size(raw: str | None, default: int, maximum: int) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadRequest("invalid request", [FieldError("limit", f"must be a whole number from 1 to {maximum}", "int_range")])
-    return int(raw)

@@ -3,7 +3,7 @@
     business/business_rules    largest plausible speed, tolerated clock skew, history page size
     technical/cache            config cache age
     technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
-    integration/resources      tracking and audit tables
+    integration/resources      tracking and audit tables; the bookings table (read: whose each booking is)
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt
 
 from common.config_schema import CONTRACT, AuditedResources, ContractModel, FunctionTechnical, ServiceContract
 
+from .models import SPEED_CEILING_KMH
+
 
 class TrackingRules(ContractModel):
     """Validation limits of a position update and the size of a history page."""
 
-    max_speed_kmh: PositiveFloat
+    # Below the models' hard ceiling: a limit above it could never bind.
+    max_speed_kmh: PositiveFloat = Field(le=SPEED_CEILING_KMH)
     # How far ahead of the function's clock a device's timestamp may be (device clocks drift).
     max_clock_skew_seconds: NonNegativeInt
     # The default and the largest page of ``GET .../history``.
@@ -31,6 +34,8 @@ class TrackingResources(AuditedResources):
     model_config = CONTRACT
 
     tracking_table: str = Field(min_length=1)
+    # The booking service's table: tracking reads one booking's owner and driver (GetItem only).
+    bookings_table: str = Field(min_length=1)
 
 
 class TrackingIntegration(ContractModel):

@@ -2,34 +2,45 @@
 
 Every endpoint receives the request scope (caller, config snapshot) from ``common.api``, which has
 already checked the tenant and the route's operation (``tracking:write`` to ingest,
-``tracking:read`` to read). A booking with no positions (or an id that cannot be one) is a 404.
+``tracking:read`` to read). Each then checks the caller against the booking the positions belong
+to (``common.access.check_access``, the route's ``AccessRule`` in ``tracking.routes``):
+
+- ingest: the driver assigned to the booking, or an operator (``booking:manage``);
+- latest, history: the booking's customer, its assigned driver, or an operator.
+
+A booking that does not exist and one the caller may not follow answer the same 404. Every input
+is bounded first (``tracking.models``): a violation is a 400 with details, and nothing is read
+or written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import timedelta
 from typing import Any, Mapping
 
 from common import clock
+from common.access import check_access
 from common.aws_clients import AwsClients
-from common.errors import BadRequest, FieldError, NotFound
+from common.bounds import page_size
+from common.errors import NotFound
 from common.request_scope import RequestScope
-from common.validation import parse_body, query_parameters
+from common.validation import parse_body, parse_model, query_parameters
 
+from .bookings import booking_parties
 from .config_schema import TrackingConfig
-from .models import BOOKING_ID_PATTERN, PositionUpdate
+from .models import HistoryQuery, PositionUpdate, TrackingPath
 from .repository import TrackingRepository, position_key
 from .rules import check_position
+from .views import history_view, position_view
 
 Scope = RequestScope[TrackingConfig]
 Answer = tuple[dict[str, Any], int]
-_BOOKING_ID = re.compile(BOOKING_ID_PATTERN)
 # Length of the digest that tells two positions recorded at the same instant apart.
 _DIGEST_BYTES = 8
-VIEW_FIELDS = ("booking_id", "lat", "lon", "speed_kmh", "heading_deg", "recorded_at", "received_at", "reported_by")
+#: What a refusal says: the same whether the booking is missing or not the caller's.
+MISSING = "booking not found"
 
 
 class TrackingService:
@@ -40,9 +51,7 @@ class TrackingService:
 
     def ingest(self, scope: Scope, booking_id: str) -> Answer:
         """``POST /tracking/{booking_id}/positions``: store one validated position."""
-        scope.resource_id = booking_id
-        if not _BOOKING_ID.match(booking_id):
-            raise BadRequest("invalid request", [FieldError("booking_id", "not a booking id", "string_pattern_mismatch")])
+        self._check_booking(scope, booking_id)
         update = parse_body(PositionUpdate, scope.event)
         now = clock.utc_now()
         retention_days = scope.global_config.compliance.data_retention.days
@@ -63,43 +72,31 @@ class TrackingService:
 
     def latest(self, scope: Scope, booking_id: str) -> Answer:
         """``GET /tracking/{booking_id}/latest``: the most recently recorded position."""
-        scope.resource_id = booking_id
-        position = self._repository(scope).latest(booking_id, scope.tenant.tenant_id) if _BOOKING_ID.match(booking_id) else None
+        self._check_booking(scope, booking_id)
+        position = self._repository(scope).latest(booking_id, scope.tenant.tenant_id)
         if position is None:
             raise NotFound("no position recorded for this booking")
         return position_view(position), 200
 
     def history(self, scope: Scope, booking_id: str) -> Answer:
         """``GET /tracking/{booking_id}/history?limit=&cursor=``: positions newest first, one page."""
+        self._check_booking(scope, booking_id)
+        query = parse_model(HistoryQuery, query_parameters(scope.event))
+        limit = page_size(query.limit, scope.config.business.business_rules.history_page_size)
+        page = self._repository(scope).page(booking_id, scope.tenant.tenant_id, limit, query.cursor)
+        return history_view(booking_id, page.items, page.next_cursor), 200
+
+    def _check_booking(self, scope: Scope, booking_id: str) -> None:
+        """``BadRequest`` for an id no booking can have; ``NotFound`` unless the caller may act on the booking."""
+        parse_model(TrackingPath, {"booking_id": booking_id})
         scope.resource_id = booking_id
-        query = query_parameters(scope.event)
-        limit = _page_size(query.get("limit"), scope.config.business.business_rules.history_page_size)
-        if not _BOOKING_ID.match(booking_id):
-            raise NotFound("no position recorded for this booking")
-        page = self._repository(scope).page(booking_id, scope.tenant.tenant_id, limit, query.get("cursor"))
-        return {"booking_id": booking_id, "items": [position_view(item) for item in page.items], "next_cursor": page.next_cursor}, 200
+        resources = scope.config.integration.resources
+        parties = booking_parties(self._aws.client("dynamodb"), resources.bookings_table, booking_id, scope.tenant.tenant_id)
+        check_access(scope, parties, MISSING)
 
     def _repository(self, scope: Scope) -> TrackingRepository:
         return TrackingRepository(self._aws.client("dynamodb"), scope.config.integration.resources.tracking_table)
 
 
-def position_view(position: Mapping[str, Any]) -> dict[str, Any]:
-    """The API representation of a stored position (numbers as JSON numbers)."""
-    view = {name: position.get(name) for name in VIEW_FIELDS}
-    for name in ("lat", "lon", "speed_kmh", "heading_deg"):
-        if view[name] is not None:
-            view[name] = float(view[name])
-    return view
-
-
 def _digest(values: Mapping[str, Any]) -> str:
     return hashlib.blake2b(json.dumps(values, sort_keys=True, separators=(",", ":")).encode(), digest_size=_DIGEST_BYTES).hexdigest()
-
-
-def _page_size(raw: str | None, maximum: int) -> int:
-    """``?limit=``: at most the configured page size, which is also the default."""
-    if raw is None:
-        return maximum
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadRequest("invalid request", [FieldError("limit", f"must be a whole number from 1 to {maximum}", "int_range")])
-    return int(raw)

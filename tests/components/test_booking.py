@@ -46,7 +46,7 @@ def test_role_allows_exactly_its_tables_and_topic(plan):
     assert_role_allows_exactly(plan, "booking", transactional_grants(plan, "bookings", "booking-events"))
 
 
-def test_routes_cover_quote_create_list_get_cancel(plan):
+def test_routes_cover_quote_create_list_get_cancel_assign(plan):
     # Listed as the service declares them; the API lays them out sorted by route key.
     assert plan.routes("bookings") == sorted([
         "POST /bookings/quote",
@@ -54,6 +54,7 @@ def test_routes_cover_quote_create_list_get_cancel(plan):
         "GET /bookings",
         "GET /bookings/{booking_id}",
         "POST /bookings/{booking_id}/cancel",
+        "POST /bookings/{booking_id}/assign",
     ])
 
 

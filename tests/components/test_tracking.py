@@ -30,14 +30,16 @@ def test_tracking_table_uses_tenant_key_pitr_and_retention_ttl(plan):
     assert_table_secure(plan, "tracking", "expires_at")
 
 
-def test_role_allows_exactly_its_table_and_the_audit_trail(plan):
+def test_role_allows_exactly_its_table_the_audit_trail_and_reading_one_booking(plan):
     tracking = plan.arn("dynamodb", f"table/{plan.prefix}-tracking")
     audit = plan.arn("dynamodb", f"table/{plan.prefix}-audit")
+    bookings = plan.arn("dynamodb", f"table/{plan.prefix}-bookings")
+    # Whose a booking is (its customer and driver) is one GetItem; nothing else of the bookings table.
     assert_role_allows_exactly(
         plan,
         "tracking",
         {
-            "dynamodb:GetItem": {tracking},
+            "dynamodb:GetItem": {tracking, bookings},
             "dynamodb:PutItem": {tracking, audit},
             "dynamodb:UpdateItem": {tracking},
             "dynamodb:Query": {tracking},
@@ -55,4 +57,8 @@ def test_routes_cover_ingest_latest_history(plan):
 
 
 def test_published_resources_name_its_tables(plan):
-    assert plan.published_resources("tracking") == {"tracking_table": f"{plan.prefix}-tracking", "audit_table": f"{plan.prefix}-audit"}
+    assert plan.published_resources("tracking") == {
+        "tracking_table": f"{plan.prefix}-tracking",
+        "audit_table": f"{plan.prefix}-audit",
+        "bookings_table": f"{plan.prefix}-bookings",
+    }

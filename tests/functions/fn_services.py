@@ -39,7 +39,7 @@ def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
     dlq_url = sqs.create_queue(QueueName=f"{tenant.prefix}-notifications-dlq")["QueueUrl"]
     queue_url = sqs.create_queue(QueueName=f"{tenant.prefix}-notifications")["QueueUrl"]
     audit = f"{tenant.prefix}-audit"
-    tenant.resources["tracking"] = {"tracking_table": f"{tenant.prefix}-tracking", "audit_table": audit}
+    tenant.resources["tracking"] = {"tracking_table": f"{tenant.prefix}-tracking", "audit_table": audit, "bookings_table": f"{tenant.prefix}-bookings"}
     tenant.resources["payment"] = {
         "payments_table": f"{tenant.prefix}-payments",
         "audit_table": audit,

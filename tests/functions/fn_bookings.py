@@ -1,0 +1,70 @@
+"""Bookings made through the real booking handler, for the services that act on a booking's behalf.
+
+Tracking (and payment) check every request against the booking's parties: its customer (the
+owner, who created it) and the driver dispatch assigned to it. ``Dispatch`` makes such bookings
+the way production does: the customer creates one (``POST /bookings``), a dispatcher assigns a
+driver (``POST /bookings/{id}/assign``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterator
+
+from common import clock
+
+from .fn_services import call_api
+from .fn_support import Tenant, build_function, import_handler, response_json
+
+booking_handler = import_handler("booking")
+#: The principals of the tests: a booking's customer, its driver, someone else of each kind, dispatch.
+OWNER, OTHER_CUSTOMER = "customer-1", "customer-2"
+DRIVER, OTHER_DRIVER = "driver-1", "driver-2"
+DISPATCHER = "dispatch-1"
+
+
+def shipment(**overrides: Any) -> dict[str, Any]:
+    """A valid create request, picked up tomorrow."""
+    body = {
+        "distance_km": "12.5",
+        "weight_kg": "800",
+        "pickup": {"lat": 19.076, "lon": 72.8777},
+        "dropoff": {"lat": 18.5204, "lon": 73.8567},
+        "pickup_at": (clock.utc_now() + timedelta(days=1)).isoformat(),
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Dispatch:
+    """The booking API of one tenant, driven as its customers and dispatchers drive it."""
+
+    function: Any
+    tenant_id: str
+    _keys: Iterator[int] = field(default_factory=itertools.count)
+
+    @classmethod
+    def of(cls, tenant: Tenant, code_root: Path) -> Dispatch:
+        return cls(build_function(booking_handler, tenant, code_root), tenant.tenant_id)
+
+    def book(self, owner: str = OWNER, **overrides: Any) -> str:
+        """A new pending booking of ``owner``; its id."""
+        response = call_api(self.function, "POST", "/bookings", body=shipment(**overrides), user=owner, tenant=self.tenant_id, headers={"Idempotency-Key": f"key-{next(self._keys)}"})
+        assert response["statusCode"] == 201, response["body"]
+        return str(response_json(response)["booking_id"])
+
+    def assign(self, booking_id: str, driver: str, *, user: str = DISPATCHER, roles: str = "dispatcher") -> dict[str, Any]:
+        """``POST /bookings/{booking_id}/assign`` as ``user``; the raw response."""
+        return call_api(self.function, "POST", f"/bookings/{booking_id}/assign", body={"driver_id": driver}, user=user, roles=roles, tenant=self.tenant_id)
+
+    def booked(self, owner: str = OWNER, driver: str | None = DRIVER) -> str:
+        """A booking of ``owner``, assigned to ``driver`` (left pending when ``None``); its id."""
+        booking_id = self.book(owner)
+        if driver is not None:
+            response = self.assign(booking_id, driver)
+            assert response["statusCode"] == 200, response["body"]
+        return booking_id
