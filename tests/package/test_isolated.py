@@ -24,7 +24,7 @@ import boto3
 import pytest
 
 from platformctl.package import BuildReport
-from tests.functions.fn_services import provision_services
+from tests.functions.fn_services import add_user, provision_services
 from tests.functions.fn_support import Tenant, api_event, authorizer_for, patched_environ, provision, tenant_config
 
 REGION = "ap-south-1"
@@ -202,11 +202,13 @@ def test_rotation_refuses_a_secret_without_rotation_and_audits_it(run: Any, acme
     assert any(item["action"] == {"S": "secrets:createSecret"} for item in items)
 
 
-def test_notification_sends_a_booking_event(run: Any) -> None:
+def test_notification_sends_a_booking_event(run: Any, acme: Tenant, moto_endpoint: str) -> None:
+    with patched_environ({**AWS_ENV, "AWS_ENDPOINT_URL": moto_endpoint}):
+        user_id = add_user(acme, REGION, {"email": "ops@acme.example", "email_verified": "true"})
     envelope = {
         "event_id": "bk_1:booking.created:1", "event_type": "booking.created", "tenant_id": "acme",
         "occurred_at": "2026-01-01T00:00:00+00:00", "config_version": "v1",
-        "data": {"booking_id": "bk_1", "user_id": "user-1", "total_minor": 107380, "currency": "INR"},
+        "data": {"booking_id": "bk_1", "user_id": user_id, "total_minor": 107380, "currency": "INR"},
     }  # fmt: skip
     record = {
         "messageId": "m-1", "receiptHandle": "r-1", "body": json.dumps(envelope), "attributes": {"ApproximateReceiveCount": "1"},
@@ -214,6 +216,10 @@ def test_notification_sends_a_booking_event(run: Any) -> None:
         "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:acme-dev-notifications", "awsRegion": REGION,
     }  # fmt: skip
     assert run("notification.handler", {"Records": [record]})["result"] == {"batchItemFailures": []}
+    # Sent to the user the pool knows, not acknowledged as unresolved.
+    dynamodb = boto3.client("dynamodb", region_name=REGION, endpoint_url=moto_endpoint, **_credentials())
+    outcomes = [item["outcome"]["S"] for item in dynamodb.scan(TableName=f"{acme.prefix}-audit")["Items"] if item["action"]["S"].startswith("notification:")]
+    assert outcomes == ["success"]
 
 
 def _credentials() -> dict[str, str]:
