@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Callable, Mapping
 
-from common.config_schema import OperationalConfig
+from common.config_schema import GlobalConfig, OperationalConfig
 from common.retry import backoff_seconds
 
+from .api_key import ProviderApiKey
 from .circuit_breaker import CircuitBreaker
-from .config_schema import CircuitBreakerSettings
-from .errors import PaymentDeclined, ProviderError, ProviderUnavailable
+from .config_schema import CircuitBreakerSettings, PaymentConfig
+from .errors import PaymentDeclined, ProviderAnswerUnreadable, ProviderError, ProviderUnavailable
 
 Opener = Callable[..., Any]
 _RETRYABLE = {HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.BAD_GATEWAY, HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT}
@@ -44,6 +45,18 @@ class ProviderCall:
     api_key: str
     operational: OperationalConfig
     breaker_settings: CircuitBreakerSettings
+
+
+def provider_call(config: PaymentConfig, global_config: GlobalConfig, api_key: ProviderApiKey) -> ProviderCall:
+    """How the tenant's provider is called under ``config``: its endpoint, the API key from its
+    secret (cached for ``technical/cache.max_age_seconds``), timeouts, retries and breaker."""
+    integration, technical = config.integration, config.technical
+    return ProviderCall(
+        endpoint=integration.external_apis.provider_endpoint,
+        api_key=api_key.get(integration.resources.provider_secret_arn, integration.external_apis.provider_api_key_field, technical.cache.max_age_seconds),
+        operational=global_config.operational,
+        breaker_settings=technical.circuit_breakers,
+    )
 
 
 class _Retryable(Exception):
@@ -62,7 +75,8 @@ class ProviderClient:
         """POST ``body`` to ``path`` under the endpoint; the provider's JSON answer.
 
         Raises ``PaymentDeclined`` (402), ``ProviderError`` (other 4xx, or an answer that is not a
-        JSON object) or ``ProviderUnavailable`` (retries exhausted, or the circuit is open).
+        JSON object with an id: ``ProviderAnswerUnreadable``) or ``ProviderUnavailable`` (retries
+        exhausted, or the circuit is open).
         """
         if not self.breaker.allows(call.breaker_settings):
             raise ProviderUnavailable(_UNAVAILABLE)
@@ -101,7 +115,7 @@ class ProviderClient:
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise _Retryable(type(exc).__name__) from None
         except ValueError:
-            raise ProviderError("the payment provider's answer is not JSON") from None
+            raise ProviderAnswerUnreadable("the payment provider's answer is not JSON") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
-            raise ProviderError("the payment provider's answer has no id")
+            raise ProviderAnswerUnreadable("the payment provider's answer has no id")
         return answer

@@ -5,6 +5,12 @@ from those and the payment: a retry after a half-finished attempt (provider call
 lands on the same id, and through it on the same provider idempotency key, instead of making a
 second charge or refund.
 
+Answers are built through the pydantic models here (``PaymentView``, ``RefundView``,
+``RefundAnswer``), the ``response`` models the route manifest names, so what a route answers
+cannot drift from its declared shape. Pending work is visible: a payment being authorized or
+captured shows ``AUTHORIZING`` or ``CAPTURING`` (and the amount being captured), a refund the
+provider has not confirmed yet ``PENDING``.
+
 >>> derive_id("pay_", "acme", "u-1", "k-1") == derive_id("pay_", "acme", "u-1", "k-1")
 True
 >>> payment_status({"status": "CAPTURED", "captured_minor": 1000, "refunded_minor": 400})
@@ -15,7 +21,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict
 
 from .repository import CAPTURED
 
@@ -24,8 +32,53 @@ REFUND_ID_PREFIX = "rf_"
 PARTIALLY_REFUNDED, REFUNDED = "PARTIALLY_REFUNDED", "REFUNDED"
 # 15 bytes encode to 24 base32 characters without padding.
 _ID_DIGEST_BYTES = 15
-_PAYMENT_FIELDS = ("payment_id", "booking_id", "currency", "authorized_minor", "captured_minor", "refunded_minor", "refundable_minor", "created_at", "captured_at", "config_version")
-_REFUND_FIELDS = ("refund_id", "payment_id", "amount_minor", "currency", "status", "created_at", "settled_at")
+
+PaymentStatus = Literal["AUTHORIZING", "AUTHORIZED", "FAILED", "CAPTURING", "CAPTURED", "PARTIALLY_REFUNDED", "REFUNDED"]
+RefundStatus = Literal["PENDING", "SUCCEEDED", "FAILED"]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RefundView(_View):
+    """One refund of a payment."""
+
+    refund_id: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+    status: RefundStatus
+    created_at: str
+    settled_at: str | None = None
+
+
+class PaymentView(_View):
+    """``GET /payments/{id}``, and the answer of authorize and capture."""
+
+    payment_id: str
+    booking_id: str
+    currency: str
+    status: PaymentStatus
+    authorized_minor: int
+    captured_minor: int
+    refunded_minor: int
+    refundable_minor: int
+    #: While ``CAPTURING``: the amount the provider is being asked to capture.
+    pending_capture_minor: int | None = None
+    #: When ``FAILED``: ``declined`` (by the provider, for the payment) or ``refused`` (the request).
+    failure_reason: str | None = None
+    created_at: str
+    captured_at: str | None = None
+    config_version: str
+    refunds: list[RefundView]
+
+
+class RefundAnswer(_View):
+    """``POST /payments/{id}/refund``: the refund and the payment after it."""
+
+    refund: RefundView
+    payment: PaymentView
 
 
 def derive_id(prefix: str, *parts: str) -> str:
@@ -42,12 +95,15 @@ def payment_status(payment: Mapping[str, Any]) -> str:
 
 
 def refund_view(refund: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: refund.get(name) for name in _REFUND_FIELDS}
+    return RefundView.model_validate(dict(refund)).model_dump(mode="json")
 
 
 def payment_view(payment: Mapping[str, Any], refunds: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The API representation of a stored payment and its refunds (amounts in minor units)."""
-    view = {name: payment.get(name) for name in _PAYMENT_FIELDS}
-    view["status"] = payment_status(payment)
-    view["refunds"] = [refund_view(refund) for refund in sorted(refunds, key=lambda r: str(r["created_at"]))]
-    return view
+    ordered = sorted(refunds, key=lambda r: str(r["created_at"]))
+    view = PaymentView.model_validate({**payment, "status": payment_status(payment), "refunds": [dict(r) for r in ordered]})
+    return view.model_dump(mode="json")
+
+
+def refund_answer(refund: Mapping[str, Any], payment: Mapping[str, Any], refunds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    return RefundAnswer.model_validate({"refund": dict(refund), "payment": payment_view(payment, refunds)}).model_dump(mode="json")

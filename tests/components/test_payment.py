@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.context import TenantContext
-from components.payment import PROVIDER_KEY_REFERENCE, provider_secret_arn
+from components.payment import PROVIDER_KEY_REFERENCE, checked_reconciliation, provider_secret_arn, rate_expression
 from tests.components._service_checks import (
     ServiceFunctionContract,
     assert_encrypted_with_tenant_key,
@@ -22,6 +22,10 @@ COMPONENT = "ubertruck:payment:PaymentService"
 
 class TestPaymentFunction(ServiceFunctionContract):
     service, function, component = "payment", "api", COMPONENT
+
+
+class TestPaymentReconcilerFunction(ServiceFunctionContract):
+    service, function, component = "payment", "reconciler", COMPONENT
 
 
 def _provider_secret(plan) -> str:
@@ -42,7 +46,44 @@ def test_component_holds_table_topic_role_function_and_published_resources(plan)
         ("aws:lambda/function:Function", f"{p}-payment-api"),
         ("aws:cloudwatch/logGroup:LogGroup", f"{p}-payment-api-logs"),
         ("aws:ssm/parameter:Parameter", f"{p}-config-services-payment-dev-integration-resources"),
+        ("aws:lambda/function:Function", f"{p}-payment-reconciler"),
+        ("aws:cloudwatch/logGroup:LogGroup", f"{p}-payment-reconciler-logs"),
+        ("aws:cloudwatch/eventRule:EventRule", f"{p}-payment-reconciler-schedule"),
+        ("aws:cloudwatch/eventTarget:EventTarget", f"{p}-payment-reconciler-schedule"),
+        ("aws:lambda/permission:Permission", f"{p}-payment-reconciler-schedule"),
     } <= names
+
+
+def test_reconciler_runs_its_handler_on_the_configured_schedule_and_only_its_rule_may_invoke_it(plan):
+    p = plan.prefix
+    function = plan.by_name(f"{p}-payment-reconciler", "aws:lambda/function:Function").inputs
+    assert function["handler"] == "payment.reconciler.lambda_handler"
+    api = plan.by_name(f"{p}-payment-api", "aws:lambda/function:Function").inputs
+    assert function["role"] == api["role"]  # the service's role: the same tables, secret and topic
+    minutes = plan.settings.service("payment")["technical"]["reconciliation"]["schedule_minutes"]
+    rule = plan.by_name(f"{p}-payment-reconciler-schedule", "aws:cloudwatch/eventRule:EventRule").inputs
+    assert rule["scheduleExpression"] == rate_expression(minutes)
+    permission = plan.by_name(f"{p}-payment-reconciler-schedule", "aws:lambda/permission:Permission").inputs
+    assert (permission["principal"], permission["action"]) == ("events.amazonaws.com", "lambda:InvokeFunction")
+    assert permission["sourceArn"] == plan.arn("events", f"rule/{p}-payment-reconciler-schedule")
+
+
+def test_the_schedule_follows_the_reconciliation_config():
+    def change(config):
+        config["services"]["payment"]["technical"]["reconciliation"]["schedule_minutes"] = 1
+
+    ctx = TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, f"arn:aws:kms:ap-south-1:{DEV_ACCOUNT}:key/k", "", "")
+    assert rate_expression(checked_reconciliation(ctx).schedule_minutes) == "rate(1 minute)"
+
+
+def test_settling_sooner_than_the_function_timeout_is_refused_naming_the_entry():
+    def change(config):
+        config["global"]["operational"]["timeouts"]["function_timeout_seconds"] = 90  # antipattern: ignore[UT002] reason: a test input, longer than the minute the test settles after
+        config["services"]["payment"]["technical"]["reconciliation"]["settle_after_minutes"] = 1
+
+    ctx = TenantContext(with_config(settings_for("acme", "dev"), change), DEV_ACCOUNT, f"arn:aws:kms:ap-south-1:{DEV_ACCOUNT}:key/k", "", "")
+    with pytest.raises(UserError, match=r"services.payment.technical.reconciliation.settle_after_minutes.*function timeout \(90 s\)"):
+        checked_reconciliation(ctx)
 
 
 def test_payments_table_uses_tenant_key_pitr_and_retention_ttl(plan):
@@ -53,8 +94,12 @@ def test_events_topic_is_encrypted_with_tenant_key(plan):
     assert_encrypted_with_tenant_key(plan.by_name(f"{plan.prefix}-payment-events"), plan)
 
 
-def test_role_allows_exactly_its_tables_topic_and_provider_secret(plan):
-    expected = {**transactional_grants(plan, "payments", "payment-events"), "secretsmanager:GetSecretValue": {_provider_secret(plan)}}
+def test_role_allows_exactly_its_tables_topic_provider_secret_and_reading_bookings(plan):
+    expected = transactional_grants(plan, "payments", "payment-events")
+    payments, bookings = plan.arn("dynamodb", f"table/{plan.prefix}-payments"), plan.arn("dynamodb", f"table/{plan.prefix}-bookings")
+    expected["dynamodb:GetItem"] = expected["dynamodb:GetItem"] | {bookings}
+    expected["dynamodb:DeleteItem"] = expected["dynamodb:DeleteItem"] | {payments}  # markers of finished operations
+    expected["secretsmanager:GetSecretValue"] = {_provider_secret(plan)}
     assert_role_allows_exactly(plan, "payment", expected)
 
 
@@ -69,7 +114,11 @@ def test_routes_cover_authorize_capture_refund_get(plan):
 
 
 def test_published_resources_name_its_tables_topic_and_secret(plan):
-    expected = {**transactional_resources(plan, "payments", "payment-events"), "provider_secret_arn": _provider_secret(plan)}
+    expected = {
+        **transactional_resources(plan, "payments", "payment-events"),
+        "provider_secret_arn": _provider_secret(plan),
+        "bookings_table": f"{plan.prefix}-bookings",
+    }
     assert plan.published_resources("payment") == expected
 
 

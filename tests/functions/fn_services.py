@@ -46,6 +46,7 @@ def provision_services(tenant: Tenant, region: str, api_key: str) -> Tenant:
         "idempotency_table": f"{tenant.prefix}-idempotency",
         "events_topic_arn": payment_topic,
         "provider_secret_arn": secret_arn,
+        "bookings_table": f"{tenant.prefix}-bookings",
     }
     tenant.resources["notification"] = {
         "queue_url": queue_url,
@@ -151,34 +152,52 @@ class FakeProvider:
         POST /authorizations                      -> {"id", "status": "authorized"}
         POST /authorizations/{id}/capture         -> {"id", "status": "captured"}
         POST /authorizations/{id}/refunds         -> {"id", "status": "refunded"}
-    ``fail_with`` makes the next calls fail: an HTTP status, or ``"unreachable"`` for a connection error.
-    ``decline`` makes authorizations answer 402 (a card decline).
+    ``fail_with`` makes the next calls fail before the provider acts: an HTTP status, or
+    ``"unreachable"`` for a connection error. ``lose_answers`` makes it act and then time out, as
+    when the answer is lost on the way back. ``decline`` makes authorizations answer 402.
+
+    Like real providers, it is idempotent on the ``Idempotency-Key`` header: a request with a key
+    it has acted on (or declined) gets the original answer again, and ``effects`` counts each key
+    once: the holds, captures and refunds it really made.
     """
 
     calls: list[ProviderCall] = field(default_factory=list)
     fail_with: int | str | None = None
+    lose_answers: bool = False
     decline: bool = False
     _ids: Any = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _results: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def __call__(self, request: urllib.request.Request, timeout: float) -> io.BytesIO:
         body = json.loads(request.data or b"{}")
         headers = {name.lower(): value for name, value in request.header_items()}
+        key = headers.get("idempotency-key", "")
         with self._lock:
             self.calls.append(ProviderCall(request.get_method(), request.full_url, headers, body, timeout))
-            number = next(self._ids)
-        if self.fail_with == "unreachable":
-            raise urllib.error.URLError("connection refused")
-        if isinstance(self.fail_with, int):
-            raise urllib.error.HTTPError(request.full_url, self.fail_with, "provider failure", Message(), io.BytesIO(b"{}"))
-        path = request.full_url.split("/authorizations", 1)[1]
+            if self.fail_with == "unreachable":
+                raise urllib.error.URLError("connection refused")
+            if isinstance(self.fail_with, int):
+                raise urllib.error.HTTPError(request.full_url, self.fail_with, "provider failure", Message(), io.BytesIO(b"{}"))
+            if key not in self._results:
+                self._results[key] = self._act(request.full_url.split("/authorizations", 1)[1], next(self._ids))
+            result = self._results[key]
+        if self.lose_answers:
+            raise TimeoutError("the answer was lost")
+        if result is None:
+            raise urllib.error.HTTPError(request.full_url, 402, "declined", Message(), io.BytesIO(b'{"error": "card_declined"}'))
+        return _answer(result)
+
+    def _act(self, path: str, number: int) -> dict[str, Any] | None:
         if path == "":
-            if self.decline:
-                raise urllib.error.HTTPError(request.full_url, 402, "declined", Message(), io.BytesIO(b'{"error": "card_declined"}'))
-            return _answer({"id": f"auth_{number}", "status": "authorized"})
+            return None if self.decline else {"id": f"auth_{number}", "status": "authorized"}
         if path.endswith("/capture"):
-            return _answer({"id": path.split("/")[1], "status": "captured"})
-        return _answer({"id": f"refund_{number}", "status": "refunded"})
+            return {"id": path.split("/")[1], "status": "captured"}
+        return {"id": f"refund_{number}", "status": "refunded"}
+
+    def effects(self) -> list[str]:
+        """The keys the provider acted on (a hold, a capture or a refund each), declines left out."""
+        return [key for key, result in self._results.items() if result is not None]
 
     def operations(self) -> list[str]:
         """``authorize``, ``capture`` or ``refund`` for each call, in order."""

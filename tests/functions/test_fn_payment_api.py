@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from common.api import ApiFunction
+from common.dynamo_items import to_item
 from payment.repository import PaymentRepository
 
 from .conftest import REGION
@@ -30,6 +31,7 @@ from .fn_support import (
 )
 
 payment_handler = import_handler("payment")
+BOOKING = "bk_pay"
 AMOUNT = 125_000  # antipattern: ignore[UT005] reason: a test input amount (under every tenant's max_amount_minor), not a platform value
 
 
@@ -41,7 +43,15 @@ def provider_key(tenant_id: str) -> str:
 
 
 def provisioned(provision_tenant: Callable[..., Tenant], tenant_id: str = "acme", config: dict[str, Any] | None = None) -> Tenant:
-    return provision_services(provision_tenant(tenant_id, config=config), REGION, api_key=provider_key(tenant_id))
+    tenant = provision_services(provision_tenant(tenant_id, config=config), REGION, api_key=provider_key(tenant_id))
+    add_booking(tenant, BOOKING, owner="user-1")
+    return tenant
+
+
+def add_booking(tenant: Tenant, booking_id: str, owner: str, driver: str | None = None) -> None:
+    """A booking's details item as the booking service stores it: its customer is ``user_id``."""
+    item = {"pk": f"BOOKING#{booking_id}", "sk": "DETAILS", "booking_id": booking_id, "tenant_id": tenant.tenant_id, "user_id": owner, "driver_id": driver}
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=f"{tenant.prefix}-bookings", Item=to_item(item))
 
 
 def build(tenant: Tenant, code_root: Path, provider: FakeProvider) -> ApiFunction[Any]:
@@ -69,7 +79,7 @@ def currency_of(tenant: Tenant) -> str:
 
 
 def authorize(function: ApiFunction[Any], key: str, amount: int = AMOUNT, currency: str = "INR", **options: Any) -> dict[str, Any]:
-    body = {"booking_id": "bk_pay", "amount_minor": amount, "currency": currency}
+    body = {"booking_id": BOOKING, "amount_minor": amount, "currency": currency}
     return call_api(function, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": key}, **options)
 
 
@@ -89,6 +99,11 @@ def table(tenant: Tenant, kind: str) -> list[dict[str, Any]]:
 
 def details(tenant: Tenant) -> list[dict[str, Any]]:
     return [item for item in table(tenant, "payments") if item["sk"] == "DETAILS"]
+
+
+def markers(tenant: Tenant) -> list[dict[str, Any]]:
+    """The unfinished operations' markers (``payment.repository``)."""
+    return [item for item in table(tenant, "payments") if item["pk"] == "PENDING"]
 
 
 # --- authorize -----------------------------------------------------------------------------------
@@ -132,7 +147,10 @@ def test_same_key_with_another_amount_is_a_conflict_without_a_charge(payment: Ap
     assert len(details(acme_payments)) == 1
 
 
-def test_a_retry_after_a_lost_answer_reuses_the_provider_idempotency_key(payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider) -> None:
+def test_an_event_lost_after_the_hold_goes_out_on_the_retry_without_asking_the_provider_again(
+    payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider
+) -> None:
+    events = subscribe_probe(acme_payments.resources["payment"]["events_topic_arn"], REGION)
     sns = payment.aws.client("sns")
 
     def unreachable(**_: Any) -> None:
@@ -141,12 +159,15 @@ def test_a_retry_after_a_lost_answer_reuses_the_provider_idempotency_key(payment
         raise EndpointConnectionError(endpoint_url="https://sns.unreachable.example")
 
     sns.meta.events.register_first("before-send.sns.Publish", unreachable)
-    assert authorize(payment, "key-r")["statusCode"] == 500  # charged and stored, event not yet out
+    first = authorize(payment, "key-r")
+    assert first["statusCode"] == 503 and "Retry-After" in str(first.get("multiValueHeaders") or first.get("headers"))
+    [stored] = details(acme_payments)
+    assert stored["status"] == "AUTHORIZED"  # charged and recorded; only the event is not out
     sns.meta.events.unregister("before-send.sns.Publish", unreachable)
     assert authorize(payment, "key-r")["statusCode"] == 201
-    first, second = provider.calls
-    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]  # the provider sees one charge
-    assert len(details(acme_payments)) == 1
+    assert provider.operations() == ["authorize"]  # the retry finished the record's work, no second call
+    assert [e["event_type"] for e in events()] == ["payment.authorized"]
+    assert len(details(acme_payments)) == 1 and markers(acme_payments) == []
 
 
 @pytest.mark.parametrize(
@@ -188,12 +209,19 @@ def test_every_charge_needs_a_valid_idempotency_key(payment: ApiFunction[Any], p
     assert provider.calls == []
 
 
-def test_a_decline_is_402_and_nothing_is_stored(payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider) -> None:
+def test_a_decline_is_402_and_recorded_as_failed_and_a_retry_does_not_ask_again(payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider) -> None:
     provider.decline = True
     response = authorize(payment, "key-decline")
     assert response["statusCode"] == 402
     assert response_json(response)["error"]["code"] == "payment_declined"
-    assert table(acme_payments, "payments") == []
+    [stored] = details(acme_payments)
+    assert (stored["status"], stored["failure_reason"]) == ("FAILED", "declined")
+    assert markers(acme_payments) == []
+    provider.decline = False
+    assert authorize(payment, "key-decline")["statusCode"] == 402
+    assert provider.operations() == ["authorize"]
+    view = response_json(call_api(payment, "GET", f"/payments/{stored['payment_id']}"))
+    assert (view["status"], view["failure_reason"]) == ("FAILED", "declined")
 
 
 # --- capture -------------------------------------------------------------------------------------
@@ -305,7 +333,9 @@ def test_provider_outage_retries_then_opens_the_circuit(provision_tenant: Callab
     provider.fail_with = None
     assert authorize(function, "key-open")["statusCode"] == 503  # open: refused without a call
     assert len(provider.calls) == 2 * attempts
-    assert table(tenant, "payments") == []
+    # Each intent was stored before the provider was asked, and is pending: nothing was charged.
+    assert sorted(p["status"] for p in details(tenant)) == ["AUTHORIZING"] * 3
+    assert len(markers(tenant)) == 3
 
 
 # --- get -----------------------------------------------------------------------------------------
