@@ -12,6 +12,8 @@ runs ``upgrade head`` and is safe when several processes start at once.
 from __future__ import annotations
 
 import contextlib
+import os
+import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +25,6 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
 
 from ubertruck.defaults import ServiceSection, load_defaults
 from ubertruck.errors import UserError
@@ -66,6 +67,7 @@ class Database:
             self.engine = _create(url, pool_pre_ping=True, connect_args={"connect_timeout": section.postgres_connect_timeout_seconds})
         else:
             raise UserError("database", f"unsupported database {self.dialect!r} (expected sqlite or postgresql)")
+        _FORKABLE.add(self.engine)
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._writer = sessionmaker(bind=self.engine.execution_options(**{_BEGIN: "BEGIN IMMEDIATE"}), expire_on_commit=False)
 
@@ -77,8 +79,7 @@ class Database:
         if not database or database == ":memory:":
             raise UserError("database", "SQLite needs a file (sqlite:///PATH): the API and the workers share it")
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # NullPool: a connection per session, so no pooled connection crosses a fork or a thread.
-        engine = _create(f"sqlite:///{database}", poolclass=NullPool)
+        engine = _create(f"sqlite:///{database}")
 
         @event.listens_for(engine, "connect")
         def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -152,6 +153,20 @@ class Database:
         # The driver's first line names the server and the problem; the URL is shown without its password.
         first = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
         return DatabaseUnavailable(f"database {self._shown_url()}", first)
+
+
+#: Every engine of this process: a forked child (a worker) must not use its parent's pooled
+#: connections, so the fork hook below drops them from the child's pools (without closing them:
+#: they are still the parent's).
+_FORKABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    for engine in list(_FORKABLE):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def _create(url: str, **options: Any) -> Engine:

@@ -309,3 +309,45 @@ def assert_concurrent_finishes_release_the_lock(database: Database) -> None:
 
 def test_concurrent_finishes_of_a_request_release_the_lock(db):
     assert_concurrent_finishes_release_the_lock(db)
+
+
+# --- fork ---------------------------------------------------------------------------------------
+
+
+def _backend_pid(database: Database) -> int | None:
+    """The Postgres server process a session talks to (None on SQLite, which has none)."""
+    if database.dialect != "postgresql":
+        return None
+    with database.session() as session:
+        return int(session.execute(select(func.pg_backend_pid())).scalar_one())
+
+
+def assert_a_forked_child_and_its_parent_both_keep_working(database: Database) -> None:
+    """A worker forked from a process that already used the store: the child starts with an
+    empty pool and opens connections of its own (two processes on one connection corrupt both),
+    and the parent's pooled connection still works after the child has exited."""
+    store = JobStore(database)
+    (before,) = store.create("parent", ["dev"], JobKind.PROVISION, TOKEN, {})
+    parent_pid = _backend_pid(database)
+    context = multiprocessing.get_context("fork")
+    reports = context.Queue()
+
+    def child() -> None:
+        reports.put((database.engine.pool.checkedin(), _backend_pid(database)))
+        (job,) = store.create("child", ["dev"], JobKind.PROVISION, TOKEN, {})
+        store.finish(job.job_id, JobStatus.SUCCEEDED)
+
+    process = context.Process(target=child)
+    process.start()
+    inherited, child_pid = reports.get(timeout=START_LINE_WAIT_SECONDS)
+    process.join()
+    assert process.exitcode == 0
+    assert inherited == 0, "the child's pool starts empty"
+    assert child_pid is None or child_pid != parent_pid
+    assert [job.status for job in store.for_tenant("child")] == [JobStatus.SUCCEEDED]
+    assert store.finish(before.job_id, JobStatus.SUCCEEDED).status is JobStatus.SUCCEEDED
+    assert _backend_pid(database) == parent_pid, "the parent goes on with its own connection"
+
+
+def test_a_forked_child_and_its_parent_both_keep_working(db):
+    assert_a_forked_child_and_its_parent_both_keep_working(db)

@@ -12,7 +12,14 @@ from platformctl.service.database import Database, DatabaseUnavailable
 from platformctl.service.jobs import JobKind, JobStatus, JobStore, StackResult, TenantBusy
 from platformctl.service.tokens import Scope, TokenRejected, TokenStore
 from tests.service import pg
-from tests.service.test_jobs_store import TOKEN, assert_concurrent_finishes_release_the_lock, assert_exactly_one_request, race_processes, race_threads
+from tests.service.test_jobs_store import (
+    TOKEN,
+    assert_a_forked_child_and_its_parent_both_keep_working,
+    assert_concurrent_finishes_release_the_lock,
+    assert_exactly_one_request,
+    race_processes,
+    race_threads,
+)
 from tests.service.test_migrations import assert_processes_migrating_at_once_leave_one_schema_at_head, head, schema_drift, version_rows
 
 pytestmark = pytest.mark.xdist_group(pg.GROUP)
@@ -103,3 +110,7 @@ def test_a_stopped_server_is_reported_in_one_line_without_the_password(postgres_
 
 def test_concurrent_finishes_of_a_request_release_the_lock(db):
     assert_concurrent_finishes_release_the_lock(db)
+
+
+def test_a_forked_child_and_its_parent_both_keep_working(db):
+    assert_a_forked_child_and_its_parent_both_keep_working(db)
