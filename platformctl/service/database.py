@@ -4,6 +4,7 @@ SQLite (the default, a file shared by the API and the workers) runs in WAL mode 
 timeout, and every write transaction starts with ``BEGIN IMMEDIATE``: a deferred transaction
 that reads and then writes can fail at once under another writer (SQLITE_BUSY_SNAPSHOT), where an
 immediate one waits its turn. Postgres (``postgresql+psycopg://...``) is used as it is.
+Connections are pooled per process; a forked child (a worker) starts with an empty pool.
 
 The schema exists only through the Alembic migrations in ``migrations/``; :meth:`Database.migrate`
 runs ``upgrade head`` and is safe when several processes start at once.
