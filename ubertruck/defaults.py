@@ -99,7 +99,8 @@ class ServiceSection(_Strict):
     token_prefix: str
     token_id_prefix: str
     token_secret_bytes: int = Field(ge=16)
-    token_salt_bytes: int = Field(ge=8)
+    #: At most 32: the salt column holds 64 hex characters.
+    token_salt_bytes: int = Field(ge=8, le=32)
     #: At most 24: the job store's id columns hold 64 characters (tok_ or job_ and two hex digits a byte).
     id_bytes: int = Field(ge=4, le=24)
     token_label_max_length: int
