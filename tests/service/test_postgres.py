@@ -5,12 +5,14 @@ lifecycle work; one active request per tenant holds under concurrent threads and
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from platformctl.service.database import Database, DatabaseUnavailable
 from platformctl.service.jobs import JobKind, JobStatus, JobStore, StackResult, TenantBusy
 from platformctl.service.tokens import Scope, TokenRejected, TokenStore
+from tests.registry.support import run_cli
 from tests.service import pg
 from tests.service.test_jobs_store import (
     TOKEN,
@@ -114,3 +116,15 @@ def test_concurrent_finishes_of_a_request_release_the_lock(db):
 
 def test_a_forked_child_and_its_parent_both_keep_working(db):
     assert_a_forked_child_and_its_parent_both_keep_working(db)
+
+
+def test_tokens_cli_on_postgres(pg_url):
+    created = run_cli("tokens", "create", "--scope", "offboard", "--database", pg_url)
+    assert created.code == 0, created.stderr
+    lines = dict(line.split(": ", 1) for line in created.stdout.splitlines())
+    database = Database(pg_url)
+    assert TokenStore(database).verify(lines["token"]).token_id == lines["token_id"]
+    assert run_cli("tokens", "revoke", lines["token_id"], "--database", pg_url).code == 0
+    listed = run_cli("tokens", "list", "--json", "--database", pg_url)
+    assert [(t["token_id"], t["state"]) for t in json.loads(listed.stdout)] == [(lines["token_id"], "revoked")]
+    database.dispose()
