@@ -109,6 +109,7 @@ class ServiceSection(_Strict):
     server_port: int = Field(ge=1, le=65535)
     max_body_bytes: int = Field(ge=1024)
     events_poll_seconds: float = Field(gt=0)
+    events_output_batch_lines: int = Field(ge=1)
     queue_file: str
     queue_name: str = Field(min_length=1)
     redis_url_env_var: str

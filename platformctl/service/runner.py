@@ -20,6 +20,7 @@ import io
 import shutil
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any, Callable, Mapping, Protocol
 
 from rich.console import Console
 
-from ubertruck.defaults import PlatformDefaults
+from ubertruck.defaults import PlatformDefaults, ServiceSection
 from ubertruck.errors import UserError, UserErrors
 from ubertruck.registry import load_registry
 from ubertruck.registry.loader import REGISTRY_DIR, tenant_file
@@ -100,12 +101,32 @@ class EngineBackend:
         return packs
 
     def operations(self, stacks: list[StackRef], tenants: Mapping[str, Tenant], registry: Path) -> StackOperations:
-        return AutomationStackOperations(self.target, self.defaults, self._prepare(stacks, tenants, registry))
+        return _PacksOnUp(
+            AutomationStackOperations(self.target, self.defaults, {}),
+            AutomationStackOperations(self.target, self.defaults, self._prepare(stacks, tenants, registry)),
+        )
 
     def offboard(self, tenant: Tenant, tenants: Mapping[str, Tenant], registry: Path, say: Say, on_output: Callable[[str, str], None]) -> OffboardResult:
         stacks = select_stacks(Selection(tenants=(tenant.id,)), tenants, self.defaults)
         packs = self._prepare(stacks, tenants, registry)
         return offboard_tenant(tenant, self.target, self.defaults, registry, self.state, packs, say, on_output)
+
+
+class _PacksOnUp:
+    """The preview without the policy packs, the up with them.
+
+    A new tenant's first preview cannot pass the packs: values its security rules read (the
+    functions' role ARNs) are unknown until the deployment runs, and the packs count an unknown
+    as a violation. So the preview shows what will change, and the packs are enforced by the gate
+    before it (offline, every value known) and by the up after it (``platformctl up`` has no
+    preview at all)."""
+
+    def __init__(self, preview: StackOperations, up: StackOperations) -> None:
+        self.preview = preview
+        self.up = up
+
+    def run(self, operation: Operation, stack: StackRef, on_output: OutputSink) -> StackOutcome:
+        return (self.preview if operation == "preview" else self.up).run(operation, stack, on_output)
 
 
 class TransientJobFailure(Exception):
@@ -117,6 +138,29 @@ def stack_result(outcome: StackOutcome) -> StackResult:
     return StackResult(outcome.stack, outcome.operation, status, dict(outcome.changes), outcome.message, utcnow())
 
 
+class _OutputBatch:
+    """A stack's engine lines on their way to the job's log: one ``output`` event per batch of
+    lines (at most ``size`` lines, or what came within ``seconds``), not a write per line (an
+    engine prints thousands of lines, and the engine waits while a line is written)."""
+
+    def __init__(self, journal: _Journal, stack: str, size: int, seconds: float) -> None:
+        self.journal, self.stack, self.size, self.seconds = journal, stack, size, seconds
+        self.lines: list[str] = []
+        self.since = time.monotonic()
+
+    def add(self, line: str) -> None:
+        if not self.lines:
+            self.since = time.monotonic()
+        self.lines.append(line)
+        if len(self.lines) >= self.size or time.monotonic() - self.since >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.journal.event("output", stack=self.stack, lines=self.lines)
+            self.lines = []
+
+
 class _RecordingOperations:
     """The job's stack operations, with every engine line and outcome kept in the job store."""
 
@@ -125,11 +169,16 @@ class _RecordingOperations:
         self.journal = journal
 
     def run(self, operation: Operation, stack: StackRef, on_output: OutputSink) -> StackOutcome:
+        batch = self.journal.batch(stack.name)
+
         def output(line: str) -> None:
             on_output(line)
-            self.journal.event("output", stack=stack.name, line=line)
+            batch.add(line)
 
-        outcome = self.inner.run(operation, stack, output)
+        try:
+            outcome = self.inner.run(operation, stack, output)
+        finally:
+            batch.flush()
         self.journal.outcome(outcome)
         return outcome
 
@@ -159,9 +208,14 @@ class _Journal:
     job: JobRecord
     jobs: JobStore
     audit: ServiceAudit
+    section: ServiceSection
 
     def event(self, kind: str, **data: Any) -> None:
         self.jobs.append_event(self.job.job_id, kind, data)
+
+    def batch(self, stack: str) -> _OutputBatch:
+        section = self.section
+        return _OutputBatch(self, stack, section.events_output_batch_lines, section.events_poll_seconds)
 
     def outcome(self, outcome: StackOutcome) -> None:
         result = stack_result(outcome)
@@ -212,7 +266,7 @@ class JobRunner:
         job = self.jobs.get(job_id)
         if job is None or job.status in FINAL:
             return job.status if job is not None else JobStatus.CANCELLED
-        journal = _Journal(job, self.jobs, self.audit)
+        journal = _Journal(job, self.jobs, self.audit, self.defaults.service)
         if job.kind == JobKind.PROVISION and not tenant_file(job.tenant, self.registry).is_file():
             journal.finish(JobStatus.CANCELLED, "the tenant's registry file is gone: it was deleted while the job waited")
             return JobStatus.CANCELLED
@@ -275,11 +329,25 @@ class JobRunner:
         loaded = load_registry([self.registry])
         loaded.raise_for_errors()
         tenant = loaded.tenants[job.tenant]
-        result = self.engine.offboard(
-            tenant, loaded.tenants, self.registry,
-            lambda line: journal.event("progress", line=line),
-            lambda stack, line: journal.event("output", stack=stack, line=line),
-        )
+        batches: dict[str, _OutputBatch] = {}
+
+        def output(stack: str, line: str) -> None:
+            if stack not in batches:
+                for earlier in batches.values():
+                    earlier.flush()
+                batches[stack] = journal.batch(stack)
+            batches[stack].add(line)
+
+        def say(line: str) -> None:
+            for batch in batches.values():
+                batch.flush()
+            journal.event("progress", line=line)
+
+        try:
+            result = self.engine.offboard(tenant, loaded.tenants, self.registry, say, output)
+        finally:
+            for batch in batches.values():
+                batch.flush()
         for outcome in result.outcomes:
             journal.outcome(outcome)
         if result.succeeded:

@@ -136,6 +136,7 @@ def build_rig(root: Path, *, gate: Gate | None = None, redis_url: str | None = N
     """A service under ``root``; a second call on the same root is the same service restarted."""
     defaults = load_defaults()
     settings = settings_for(root, defaults, **section)
+    defaults = defaults.model_copy(update={"service": settings.section})
     registry = registry or (root / "tenants" if (root / "tenants").is_dir() else copy_registry(root))
     database = database or Database.from_settings(settings)
     database.migrate()

@@ -40,7 +40,11 @@ def test_a_provisioning_job_gates_previews_then_ups_its_stacks(rig: Rig) -> None
     assert [(s.stack, s.operation, s.status) for s in job.stacks] == [("globex-dev", "preview", "succeeded"), ("globex-dev", "up", "succeeded")]
     kinds = [kind for _, kind, _ in rig.jobs.events(job_id)]
     assert kinds[:3] == ["status", "gate", "operation"] and kinds[-1] == "status"
-    assert kinds.count("stack") == 2 and kinds.count("output") == 4
+    assert kinds.count("stack") == 2
+    # The engine's lines, batched per run: preview's two lines, then up's.
+    assert [d["lines"] for _, k, d in rig.jobs.events(job_id) if k == "output"] == [
+        ["globex-dev attempt 1 line 0", "globex-dev attempt 1 line 1"], ["globex-dev attempt 2 line 0", "globex-dev attempt 2 line 1"],
+    ]
     assert _audit(rig, job_id) == [
         ("job.started", "running"), ("job.stack.preview", "succeeded"), ("job.stack.up", "succeeded"), ("job.finished", "succeeded"),
     ]
@@ -127,3 +131,12 @@ def test_an_offboarding_resumed_after_the_file_went_succeeds_without_the_engine(
     rig.jobs.start(job_id)
     (rig.registry / "acme.yaml").unlink()  # the last step of the interrupted attempt
     assert rig.runner.run(job_id) == JobStatus.SUCCEEDED and rig.operations.calls == []
+
+
+def test_engine_lines_reach_the_log_in_batches_of_the_configured_size(tmp_path: Path) -> None:
+    with running_rig(tmp_path, events_output_batch_lines=2) as rig:
+        rig.operations.lines = lambda stack, attempt: [f"line {i}" for i in range(5)]
+        job_id = _job(rig)
+        rig.runner.run(job_id)
+        batches = [d["lines"] for _, k, d in rig.jobs.events(job_id) if k == "output"]
+    assert batches[:3] == [["line 0", "line 1"], ["line 2", "line 3"], ["line 4"]] and len(batches) == 6
