@@ -1,0 +1,113 @@
+"""Bounded input on every payment route: ids, the Idempotency-Key, currency and amounts.
+
+Each violation is a 400 naming the field, with nothing written and nothing asked of the provider:
+a 40-digit amount never reaches ``Decimal`` or DynamoDB, ``true`` is never an amount, an id longer
+than ``common.bounds.ID_MAX_LENGTH`` never becomes a key, and every amount is bounded by the
+tenant's ``max_amount_minor``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from common.api import ApiFunction
+from common.bounds import ID_MAX_LENGTH
+
+from .fn_services import FakeProvider, call_api
+from .fn_support import Tenant, response_json
+from .test_fn_payment_api import BOOKING, act, build, captured_payment, provisioned, table
+
+FORTY_DIGITS = 10**40
+TOO_LONG_ID = "b" * (ID_MAX_LENGTH + 1)
+
+
+@pytest.fixture
+def provider() -> FakeProvider:
+    return FakeProvider()
+
+
+@pytest.fixture
+def tenant(provision_tenant: Callable[..., Tenant]) -> Tenant:
+    return provisioned(provision_tenant)
+
+
+@pytest.fixture
+def payment(tenant: Tenant, code_root: Path, provider: FakeProvider) -> ApiFunction[Any]:
+    return build(tenant, code_root, provider)
+
+
+def max_amount(tenant: Tenant) -> int:
+    return int(tenant.config["services"]["payment"]["business"]["business_rules"]["max_amount_minor"])
+
+
+def assert_refused(response: dict[str, Any], field: str) -> None:
+    assert response["statusCode"] == 400
+    assert field in {d["field"] for d in response_json(response)["error"]["details"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"amount_minor": FORTY_DIGITS}, "amount_minor"),
+        ({"amount_minor": True}, "amount_minor"),
+        ({"amount_minor": -1}, "amount_minor"),
+        ({"amount_minor": 1e3}, "amount_minor"),
+        ({"booking_id": TOO_LONG_ID}, "booking_id"),
+        ({"booking_id": 12345}, "booking_id"),
+        ({"currency": "inr"}, "currency"),
+        ({"currency": "INRR"}, "currency"),
+    ],
+    ids=["forty-digits", "boolean", "negative", "float", "id-too-long", "id-as-number", "lowercase-currency", "long-currency"],
+)
+def test_authorize_refuses_unbounded_input(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider, change: dict[str, Any], field: str) -> None:
+    body = {"booking_id": BOOKING, "amount_minor": 1000, "currency": "INR", **change}
+    assert_refused(call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "key-b"}), field)
+    assert provider.calls == [] and table(tenant, "payments") == []
+
+
+def test_the_policy_maximum_bounds_authorize_capture_and_refund(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+    over = max_amount(tenant) + 1
+    body = {"booking_id": BOOKING, "amount_minor": over, "currency": "INR"}
+    assert_refused(call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "key-a"}), "amount_minor")
+    payment_id = captured_payment(payment)
+    calls, before = len(provider.calls), table(tenant, "payments")
+    assert_refused(act(payment, payment_id, "refund", "key-r", body={"amount_minor": over}), "amount_minor")
+    assert_refused(act(payment, payment_id, "capture", "key-c", body={"amount_minor": over}), "amount_minor")
+    assert len(provider.calls) == calls and table(tenant, "payments") == before
+
+
+@pytest.mark.parametrize("action", ["capture", "refund"])
+def test_capture_and_refund_amounts_are_bounded(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider, action: str) -> None:
+    payment_id = captured_payment(payment)
+    calls, before = len(provider.calls), table(tenant, "payments")
+    for amount in (FORTY_DIGITS, True, "1000", 0, 12.5):
+        assert_refused(act(payment, payment_id, action, "key-x", body={"amount_minor": amount}), "amount_minor")
+    assert len(provider.calls) == calls and table(tenant, "payments") == before
+
+
+def test_a_payment_id_out_of_bounds_is_400_on_every_route(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+    for payment_id in (TOO_LONG_ID, "pay.x"):
+        assert_refused(call_api(payment, "GET", f"/payments/{payment_id}"), "payment_id")
+        for action, body in (("capture", None), ("refund", {"amount_minor": 1})):
+            assert_refused(act(payment, payment_id, action, "key-p", body=body), "payment_id")
+    assert provider.calls == [] and table(tenant, "payments") == []
+
+
+def test_the_idempotency_key_is_bounded(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+    body = {"booking_id": BOOKING, "amount_minor": 1000, "currency": "INR"}
+    for key in ("k" * (ID_MAX_LENGTH + 1), "tab\tkey", "ключ"):
+        assert_refused(call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": key}), "Idempotency-Key")
+    assert provider.calls == [] and table(tenant, "payments") == []
+
+
+def test_the_longest_allowed_idempotency_key_and_booking_id_work(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+    from .test_fn_payment_api import add_booking
+
+    longest = "b" * ID_MAX_LENGTH
+    add_booking(tenant, longest, owner="user-1")
+    body = {"booking_id": longest, "amount_minor": 1000, "currency": "INR"}
+    response = call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "k" * ID_MAX_LENGTH})
+    assert response["statusCode"] == 201 and response_json(response)["booking_id"] == longest
