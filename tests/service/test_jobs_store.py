@@ -20,10 +20,9 @@ from platformctl.service.jobs import JobKind, JobStateError, JobStatus, JobStore
 from platformctl.service.settings import sqlite_url
 from platformctl.service.tables import JobRow, TenantLockRow
 
-#: Contenders in each race (more than the machine's cores, so they really overlap); fewer
-#: processes than threads, as each process pays for its imports.
+#: Contenders in each race (more than the machine's cores, so they really overlap).
 CONTENDERS = 6
-PROCESS_CONTENDERS = 4
+PROCESS_CONTENDERS = CONTENDERS
 #: Seconds a contender waits for the others at the start line before the race is void.
 START_LINE_WAIT_SECONDS = 120.0
 TOKEN = "tok_0123456789abcdef"
@@ -73,7 +72,8 @@ def race_threads(url: str, tenant: str) -> list[str]:
 
 
 def race_processes(url: str, tenant: str) -> list[str]:
-    context = multiprocessing.get_context("spawn")
+    # Forked, as a Huey process worker is: each contender opens its own Database after the fork.
+    context = multiprocessing.get_context("fork")
     start_line = context.Barrier(PROCESS_CONTENDERS)
     results = context.Queue()
     processes = [context.Process(target=_process_contender, args=(url, tenant, start_line, results)) for _ in range(PROCESS_CONTENDERS)]

@@ -50,7 +50,8 @@ def migrate_in_process(url: str, start_line: Any, results: Any) -> None:
 
 
 def migrate_concurrently(url: str) -> list[str]:
-    context = multiprocessing.get_context("spawn")
+    # Forked: each migrator opens its own Database after the fork, as serve and worker processes do.
+    context = multiprocessing.get_context("fork")
     start_line = context.Barrier(MIGRATORS)
     results = context.Queue()
     processes = [context.Process(target=migrate_in_process, args=(url, start_line, results)) for _ in range(MIGRATORS)]
