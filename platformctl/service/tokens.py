@@ -2,7 +2,7 @@
 
 A token reads ``<prefix>_<token id>_<secret>`` (``ut_tok_0123abcd…_9f…``). The id is public (logs
 and the audit trail name it) and makes verification one primary-key lookup; the secret is random
-(``token_secret_bytes``), so a salted SHA-256 of it is as strong as a slow hash and costs
+(``token_secret_bytes``), so an HMAC-SHA256 of it keyed by a per-token salt is as strong as a slow hash and costs
 microseconds per request. Comparison is constant-time. Nothing here ever puts the presented
 token, or any part of the secret, into an exception or a log line.
 """
