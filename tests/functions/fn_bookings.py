@@ -14,10 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
+import boto3
+
 from common import clock
 
+from .conftest import REGION
 from .fn_services import call_api
-from .fn_support import Tenant, build_function, import_handler, response_json
+from .fn_support import Tenant, build_function, import_handler, response_json, scan_all
 
 booking_handler = import_handler("booking")
 #: The principals of the tests: a booking's customer, its driver, someone else of each kind, dispatch.
@@ -51,6 +54,10 @@ class Dispatch:
     def of(cls, tenant: Tenant, code_root: Path) -> Dispatch:
         return cls(build_function(booking_handler, tenant, code_root), tenant.tenant_id)
 
+    def send(self, method: str, path: str, *, user: str = OWNER, roles: str = "customer", **options: Any) -> dict[str, Any]:
+        """A request to the booking API as ``user`` with ``roles`` of this tenant; the raw response."""
+        return call_api(self.function, method, path, user=user, roles=roles, tenant=self.tenant_id, **options)
+
     def book(self, owner: str = OWNER, **overrides: Any) -> str:
         """A new pending booking of ``owner``; its id."""
         response = call_api(self.function, "POST", "/bookings", body=shipment(**overrides), user=owner, tenant=self.tenant_id, headers={"Idempotency-Key": f"key-{next(self._keys)}"})
@@ -68,3 +75,14 @@ class Dispatch:
             response = self.assign(booking_id, driver)
             assert response["statusCode"] == 200, response["body"]
         return booking_id
+
+
+def booking_items(tenant: Tenant) -> list[dict[str, Any]]:
+    """Every item of the tenant's bookings table (details and list summaries)."""
+    return scan_all(boto3.client("dynamodb", region_name=REGION), tenant.resources["booking"]["bookings_table"])
+
+
+def details_of(tenant: Tenant, booking_id: str) -> dict[str, Any]:
+    """The stored details item of ``booking_id``."""
+    [item] = [item for item in booking_items(tenant) if item["pk"] == f"BOOKING#{booking_id}"]
+    return item
