@@ -46,6 +46,9 @@ def _register() -> None:
     policy.register(app)
     engine_ops.register(app)
     package.register(app)
+    from .commands import payments
+
+    payments.register(app)
     from .commands import service_admin, service_run
 
     service_admin.register(app)
