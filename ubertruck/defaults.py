@@ -120,6 +120,7 @@ class ServiceSection(_Strict):
     task_retry_backoff: float = Field(ge=1)
     runs_dir: str
     gate_dir: str
+    registry_cache_dir: str
 
 
 class TierSettings(_Strict):

@@ -91,6 +91,7 @@ def worker(
     runner = JobRunner(
         jobs=jobs, audit=ServiceAudit(settings.audit_path), engine=engine, defaults=defaults,
         registry=registry, runs_dir=settings.path(settings.section.runs_dir),
+        registry_cache=settings.path(settings.section.registry_cache_dir),
     )
     queue = JobQueue(settings, redis_url=redis)
     queue.attach(runner.run)

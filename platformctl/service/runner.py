@@ -258,6 +258,8 @@ class JobRunner:
     gate: Gate = gate_stacks
     #: How the rollout waits between its own retries of a stack (None: really wait).
     sleep: Sleep | None = None
+    #: Where checked registry files are remembered (None: every job checks every file).
+    registry_cache: Path | None = None
 
     def run(self, job_id: str, retries_left: int = 0) -> JobStatus:
         """Run the job to its end (or to a transient failure with ``retries_left``); its final status.
@@ -296,7 +298,7 @@ class JobRunner:
 
     def _provision(self, journal: _Journal) -> tuple[list[StackOutcome], str | None]:
         job = journal.job
-        loaded = load_registry([self.registry])
+        loaded = load_registry([self.registry], cache_dir=self.registry_cache)
         loaded.raise_for_errors()
         selection = Selection(tenants=(job.tenant,), environments=(job.environment,) if job.environment else ())
         stacks = select_stacks(selection, loaded.tenants, self.defaults)
@@ -326,7 +328,7 @@ class JobRunner:
             # An earlier attempt removed it (its last step) and stopped before recording the end.
             journal.event("progress", line=f"{job.tenant}: no registry file; already offboarded")
             return [], None
-        loaded = load_registry([self.registry])
+        loaded = load_registry([self.registry], cache_dir=self.registry_cache)
         loaded.raise_for_errors()
         tenant = loaded.tenants[job.tenant]
         batches: dict[str, _OutputBatch] = {}

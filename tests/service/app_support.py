@@ -151,6 +151,7 @@ def build_rig(root: Path, *, gate: Gate | None = None, redis_url: str | None = N
         jobs=JobStore(database), audit=ServiceAudit(settings.audit_path),
         engine=StandInEngine(operations, settings.state_dir, defaults), defaults=defaults, registry=registry,
         runs_dir=settings.path(settings.section.runs_dir), gate=gate or stand_in_gate, sleep=RecordingSleep(),
+        registry_cache=settings.path(settings.section.registry_cache_dir),
     )
     queue.attach(runner.run)
     return Rig(root, settings, registry, database, queue, app, TestClient(app), tokens, stand_in_gate, operations, runner)
