@@ -222,14 +222,17 @@ class ConfigurationClient(Generic[ServiceT]):
     def retry_after_seconds(self) -> int | None:
         """``global/operational/dependency_outage.retry_after_seconds``, for a 503's ``Retry-After``.
 
-        From the global tree (SSM or its fallback); when neither loads, from the fallback's own
-        entry alone (the rest of its global tree may be what is invalid); None when no config
-        anywhere says.
+        From the global tree (SSM or its fallback); when neither loads now, from the global tree
+        this process last loaded, else from the fallback's own entry alone (the rest of its global
+        tree may be what is invalid); None when no config anywhere says.
         """
         try:
             return self.global_config().model.operational.dependency_outage.retry_after_seconds
         except ConfigurationError:
             pass
+        last = self._loaded.get("global")
+        if last is not None:
+            return int(last.snapshot.model.operational.dependency_outage.retry_after_seconds)
         if self._fallback is None:
             return None
         try:

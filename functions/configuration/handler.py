@@ -5,7 +5,11 @@ the caller's own tenant namespace.
 
 The path is relative to the tenant root: ``/config/global/compliance`` lists the compliance
 entries, ``/config/services/booking/dev/business/pricing_models`` returns one entry. SecureString
-entries are redacted (see ``configuration.namespace_reader``).
+entries are redacted (see ``configuration.namespace_reader``). A path is bounded by SSM's own limits
+(2,048 characters and 15 levels with the tenant root); every violation is a 400 with details.
+While the parameter store is unreachable or throttling, the answer comes from the function's
+fallback document where it holds the path (``"source": "fallback"``, sensitive entries redacted),
+else it is a 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -14,29 +18,47 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from common.api import ApiFunction
+from common.config_client import OBSERVABILITY_SERVICE
+from common.dependencies import is_dependency_failure
 from common.environment import FunctionEnvironment
+from common.errors import ServiceUnavailable
 from common.request_scope import RequestScope
 from common.ssm_provider import DescribedSSMProvider
 
 from .config_schema import ConfigurationConfig
-from .namespace_reader import NamespaceReader
+from .namespace_reader import FallbackListing, NamespaceReader, checked_path
 from .routes import PATH_PARAMETER, ROUTE_PREFIX, ROUTES
 
 CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigReadApi:
-    """The read endpoint over a non-decrypting reader of the function's own tenant root."""
+    """The read endpoint over a non-decrypting reader of the function's own tenant root.
+
+    While the parameter store is unreachable or throttling, a path inside a tree the function's
+    fallback document holds is answered from it (``source: fallback``, sensitive entries
+    redacted); any other path is a 503 with ``Retry-After``.
+    """
 
     def __init__(self, function: ApiFunction[ConfigurationConfig]) -> None:
         # A provider of its own (sharing the SSM client): see NamespaceReader on why.
         provider = DescribedSSMProvider(boto3_client=function.config.provider.client)
         self._reader = NamespaceReader(provider, function.env.config_root)
+        self._function = function
 
     def read(self, scope: RequestScope[ConfigurationConfig]) -> tuple[dict[str, Any], int]:
-        path = requested_path(scope.event)
+        path = checked_path(requested_path(scope.event), self._reader.root)
         scope.resource_id = path
-        listing = self._reader.read(path, max_age=scope.config.technical.cache.max_age_seconds)
+        try:
+            listing = self._reader.read(path, max_age=scope.config.technical.cache.max_age_seconds)
+        except Exception as exc:
+            if not is_dependency_failure(exc):
+                raise
+            document = self._function.config.fallback_document
+            fallback = FallbackListing(document, self._function.env, OBSERVABILITY_SERVICE) if document is not None else None
+            listing = fallback.listing(path, scope.config.technical.fallback.sensitive_entries) if fallback is not None else None
+            if listing is None:
+                raise ServiceUnavailable("the config store is unavailable and the fallback holds nothing for this path") from exc
         return listing.as_dict(), 200
 
 

@@ -15,5 +15,5 @@ ROUTE_PREFIX = "/config/"
 
 ROUTES = RouteManifest(
     "configuration",
-    (ApiRoute("GET", f"{ROUTE_PREFIX}{{{PATH_PARAMETER}+}}", "config:read", "read", access=NO_OBJECT),),
+    (ApiRoute("GET", f"{ROUTE_PREFIX}{{{PATH_PARAMETER}+}}", "config:read", "read", access=NO_OBJECT, response="views:ConfigListingView"),),
 )

@@ -11,10 +11,15 @@ import pytest
 
 from common.api import ApiFunction
 from common.environment import FunctionEnvironment
+from common.bounds import SSM_HIERARCHY_MAX_LEVELS, SSM_PARAMETER_NAME_MAX_CHARS
 from common.errors import ErrorResponse
+from configuration.views import ConfigListingView
 
 from .conftest import REGION
+from .fn_hostile import fail_calls
+from .fn_services import record_calls
 from .fn_support import (
+    DEFAULTS,
     FakeLambdaContext,
     Tenant,
     api_event,
@@ -166,3 +171,91 @@ def test_the_requested_path_comes_from_the_path_parameter_else_the_request_path(
     assert configuration_handler.requested_path(with_parameter) == "global/compliance"
     assert configuration_handler.requested_path(without) == "global/compliance"
     assert configuration_handler.requested_path(api_event("GET", "/elsewhere")) == ""
+
+
+# --- bounded paths ---------------------------------------------------------------------------------
+
+
+def test_a_path_at_ssms_name_limit_is_looked_up_and_one_past_it_is_400(api: ApiFunction[Any], acme: Tenant) -> None:
+    root = f"/{acme.tenant_id}/"
+    at_limit = "global/" + "a" * (SSM_PARAMETER_NAME_MAX_CHARS - len(root) - len("global/"))
+    assert read(api, at_limit)["statusCode"] == 404
+    response = read(api, at_limit + "a")
+    assert response["statusCode"] == 400
+    [detail] = response_json(response)["error"]["details"]
+    assert (detail["field"], detail["type"]) == ("path", "string_too_long")
+
+
+def test_a_huge_path_is_400_without_reaching_ssm(api: ApiFunction[Any]) -> None:
+    assert read(api, "global/compliance")["statusCode"] == 200  # config is loaded and cached
+    calls = record_calls(api.config.provider.client)
+    response = read(api, "global/" + "x" * 1_000_000)
+    assert response["statusCode"] == 400
+    assert calls == []
+
+
+def test_a_path_deeper_than_ssms_hierarchy_is_400(api: ApiFunction[Any]) -> None:
+    # The tenant root is one level; SSM allows fifteen in all.
+    assert read(api, "/".join(["global"] + ["a"] * (SSM_HIERARCHY_MAX_LEVELS - 2)))["statusCode"] == 404
+    response = read(api, "/".join(["global"] + ["a"] * (SSM_HIERARCHY_MAX_LEVELS - 1)))
+    assert response["statusCode"] == 400
+    assert [d["type"] for d in response_json(response)["error"]["details"]] == ["too_deep"]
+
+
+def test_every_answer_matches_the_routes_response_model(api: ApiFunction[Any]) -> None:
+    for path in ("global/compliance", "services/booking/dev/business/pricing_models", "global/security"):
+        listing = ConfigListingView.model_validate(response_json(read(api, path)))
+        assert listing.source == "ssm" and all(entry.parameter_version for entry in listing.entries)
+
+
+# --- the parameter store down --------------------------------------------------------------------
+
+
+def outage_tenant(provision_tenant: Any) -> Tenant:
+    tenant: Tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.retry_policies.max_attempts", 1))
+    return tenant
+
+
+@pytest.mark.parametrize("failure", ["unreachable", "throttled"])
+def test_ssm_down_serves_the_fallback_marked_as_such(provision_tenant: Any, code_root: Path, failure: str, capsys: pytest.CaptureFixture[str]) -> None:
+    tenant = outage_tenant(provision_tenant)
+    function = build(tenant, code_root)
+    fail_calls(function.config.provider.client, failure)
+    response = read(function, "global/compliance")
+    assert response["statusCode"] == 200
+    listing = ConfigListingView.model_validate(response_json(response))
+    assert listing.source == "fallback"
+    assert {e.name.rsplit("/", 1)[1]: e.value for e in listing.entries} == tenant.config["global"]["compliance"]
+    assert all(e.parameter_version is None for e in listing.entries)
+    own = response_json(read(function, "services/configuration/dev/technical/cache"))
+    assert (own["source"], own["entries"][0]["value"]) == ("fallback", tenant.config["services"]["configuration"]["technical"]["cache"])
+    assert "UnexpectedError" not in metric_names(capsys.readouterr().out)
+
+
+def test_the_fallback_never_shows_a_sensitive_value(provision_tenant: Any, code_root: Path) -> None:
+    tenant = outage_tenant(provision_tenant)
+    function = build(tenant, code_root)
+    ssm_outage(function.config.provider.client)
+    response = read(function, "global/security")
+    listing = ConfigListingView.model_validate(response_json(response))
+    assert listing.source == "fallback" and listing.entries
+    assert all(e.secure and e.redacted and e.value is None for e in listing.entries)
+    for value in tenant.config["global"]["security"].values():
+        assert json.dumps(value, separators=(",", ":")) not in response["body"]
+    assert "token_max_age_seconds" not in response["body"]
+
+
+def test_the_fallback_redacts_what_the_platform_stores_as_securestring() -> None:
+    redacted = DEFAULTS["tenant_config"]["services"]["configuration"]["technical"]["fallback"]["sensitive_entries"]
+    assert redacted == DEFAULTS["platform"]["sensitive_config"]
+
+
+@pytest.mark.parametrize("path", ["services", "services/configuration", "global/compliance/not_an_entry"], ids=["spans-trees", "spans-environments", "unknown-entry"])
+def test_ssm_down_where_the_fallback_cannot_answer_is_503(provision_tenant: Any, code_root: Path, path: str) -> None:
+    tenant = outage_tenant(provision_tenant)
+    function = build(tenant, code_root)
+    ssm_outage(function.config.provider.client)
+    response = read(function, path)
+    assert response["statusCode"] == 503
+    assert response["multiValueHeaders"]["Retry-After"] == [str(tenant.config["global"]["operational"]["dependency_outage"]["retry_after_seconds"])]
+    ErrorResponse.model_validate(response_json(response))
