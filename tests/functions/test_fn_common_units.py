@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
@@ -19,14 +21,28 @@ from common.audit import AuditRecord, outcome_for
 from common.authorization import is_allowed, require
 from common.config_schema import AuthorizationPolicies, RetryPolicies
 from common.environment import FunctionEnvironment, InvalidEnvironment
-from common.errors import BadRequest, Forbidden
+from common.bounds import ID_MAX_LENGTH, BoundedId, bounded_decimal, bounded_float, bounded_int, page_size, utf8_fits
+from common.config_schema import RequestLimits
+from common.dependencies import is_dependency_failure
+from common.errors import (
+    BadRequest,
+    Conflict,
+    ErrorResponse,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceError,
+    ServiceUnavailable,
+    internal_error_body,
+)
 from common.fallback import FallbackDocument, FallbackUnavailable
 from common.http_client import HttpFailure, RetryingHttpClient
 from common.money import basis_points_of, round_half_up
 from common.pagination import decode_cursor, encode_cursor
 from common.retry import backoff_ceiling_ms, backoff_seconds
 from common.tenant import TenantRefused, tenant_context
-from common.validation import json_body, parse_body
+from common.validation import check_body_limits, json_body, json_depth_exceeds, parse_body, parse_model
 
 from .fn_support import DEFAULTS, api_event, authorizer_for
 
@@ -269,3 +285,169 @@ def test_fallback_file_problems_are_reported_not_raised_raw(tmp_path: Any) -> No
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"version": "fallback", "global": {}, "service_config": {}, "tenant_id": "acme"}))
     assert FallbackDocument.load(good).version == "fallback"
+
+
+# --- bounds --------------------------------------------------------------------------------------
+
+
+class Reading(BaseModel):
+    speed: bounded_float(ge=0, le=300)  # type: ignore[valid-type]
+    count: bounded_int(ge=1, le=1000)  # type: ignore[valid-type]
+    amount: bounded_decimal(max_digits=12, decimal_places=2, gt=0)  # type: ignore[valid-type]
+    ref: BoundedId
+
+
+READING = {"speed": 12.5, "count": 3, "amount": 10.25, "ref": "bk-1"}
+
+
+@pytest.mark.parametrize("field", ["speed", "count", "amount"])
+@pytest.mark.parametrize("value", [True, False, "12", 10**40, float("nan"), float("inf")], ids=["true", "false", "text", "40-digits", "nan", "inf"])
+def test_numbers_are_bounded_json_numbers_never_booleans_or_text(field: str, value: Any) -> None:
+    with pytest.raises(BadRequest) as raised:
+        parse_model(Reading, {**READING, field: value})
+    assert [d.field for d in raised.value.details] == [field]
+
+
+def test_a_decimal_keeps_the_number_as_written() -> None:
+    assert parse_model(Reading, {**READING, "amount": 0.1}).amount == Decimal("0.1")
+
+
+@pytest.mark.parametrize("ref", ["", "b" * (ID_MAX_LENGTH + 1), "bk 1", "bk/1", 7], ids=["empty", "too-long", "space", "slash", "number"])
+def test_ids_are_bounded_strings_of_the_id_pattern(ref: Any) -> None:
+    with pytest.raises(BadRequest):
+        parse_model(Reading, {**READING, "ref": ref})
+    assert parse_model(Reading, {**READING, "ref": "b" * ID_MAX_LENGTH}).ref == "b" * ID_MAX_LENGTH
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "１", "9" * 5000, "0", "-1", "+1", "1.0", "1e2", " 1", "", "101"])
+def test_page_size_takes_ascii_digits_within_the_maximum_only(raw: str) -> None:
+    with pytest.raises(BadRequest) as raised:
+        page_size(raw, maximum=100)
+    assert raised.value.details[0].field == "limit"
+
+
+@given(st.integers(min_value=1, max_value=10_000))
+def test_page_size_accepts_every_whole_number_up_to_the_maximum(size: int) -> None:
+    assert page_size(str(size), maximum=10_000) == size
+
+
+def test_page_size_defaults_when_absent() -> None:
+    assert (page_size(None, maximum=50, default=20), page_size(None, maximum=50)) == (20, 50)
+
+
+@given(st.text(max_size=50))
+def test_utf8_fits_agrees_with_the_encoded_length(text: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    assert utf8_fits(text, size) and (size == 0 or not utf8_fits(text, size - 1))
+
+
+# --- body caps -----------------------------------------------------------------------------------
+
+LIMITS = RequestLimits.model_validate(DEFAULTS["tenant_config"]["global"]["operational"]["request_limits"])
+
+
+#: Strings full of the characters the scan must not mistake for structure.
+TRICKY_TEXT = st.text(alphabet='[]{}"\\ab', max_size=4)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY_TEXT, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_the_linear_depth_scan_agrees_with_the_parsed_nesting(value: Any) -> None:
+    text = json.dumps(value)
+    depth = nesting(value)
+    assert not json_depth_exceeds(text, depth)
+    assert json_depth_exceeds(text, depth - 1) == (depth > 0)
+
+
+def nesting(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((nesting(item) for item in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((nesting(item) for item in value.values()), default=0)
+    return 0
+
+
+def test_a_body_over_the_size_cap_is_413_and_one_at_it_is_accepted() -> None:
+    at_cap = json.dumps("x" * (LIMITS.body_max_bytes - 2))
+    check_body_limits(api_event("POST", "/x", raw_body=at_cap), LIMITS)
+    with pytest.raises(PayloadTooLarge) as raised:
+        check_body_limits(api_event("POST", "/x", raw_body=json.dumps("é" * LIMITS.body_max_bytes)), LIMITS)
+    assert raised.value.status_code == 413 and raised.value.details[0].field == "body"
+    with pytest.raises(PayloadTooLarge):
+        check_body_limits(api_event("POST", "/x", raw_body=at_cap + " ", base64_body=True), LIMITS)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, "{" * 50_000, '{"a":' * 40_000])
+def test_deep_bodies_are_400_and_the_parser_never_recurses_too_deep(text: str) -> None:
+    with pytest.raises(BadRequest) as raised:
+        check_body_limits(api_event("POST", "/x", raw_body=text), LIMITS)
+    assert raised.value.details[0].type == "json_too_deep"
+    # An endpoint that parses without the template's check still gets a 400, not a RecursionError.
+    with pytest.raises(BadRequest):
+        json_body(api_event("POST", "/x", raw_body="[" * 100_000 + "]" * 100_000))
+
+
+# --- dependency failures -------------------------------------------------------------------------
+
+
+def client_error(code: str, status: int = 400) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}}, "Operation")
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        client_error("ProvisionedThroughputExceededException"),  # DynamoDB
+        client_error("ThrottlingException"),  # DynamoDB, SSM, Secrets Manager, EventBridge
+        client_error("Throttling"),  # SNS
+        client_error("TooManyRequestsException"),  # Cognito
+        client_error("InternalErrorException", 500),  # Cognito
+        client_error("InternalServerError", 500),  # DynamoDB
+        client_error("SomethingNew", 503),  # any 5xx
+        EndpointConnectionError(endpoint_url="https://ssm"),
+        ConnectTimeoutError(endpoint_url="https://sns"),
+        ReadTimeoutError(endpoint_url="https://dynamodb"),
+    ],
+    ids=lambda exc: type(exc).__name__ + (f"-{exc.response['Error']['Code']}" if isinstance(exc, ClientError) else ""),
+)
+def test_throttling_5xx_connection_and_timeouts_are_dependency_failures(exc: Exception) -> None:
+    assert is_dependency_failure(exc)
+    try:
+        try:
+            raise exc
+        except Exception:
+            raise GetParameterError("wrapped by Powertools") from None
+    except GetParameterError as wrapped:
+        assert is_dependency_failure(wrapped)
+
+
+@pytest.mark.parametrize("exc", [client_error("ValidationException"), client_error("ConditionalCheckFailedException"), client_error("AccessDeniedException", 403), KeyError("x")])
+def test_client_mistakes_and_bugs_are_not_dependency_failures(exc: Exception) -> None:
+    assert not is_dependency_failure(exc)
+
+
+# --- the error model -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BadRequest("invalid request", [FieldError("a", "b")]),
+        Forbidden("forbidden"),
+        NotFound("gone"),
+        Conflict("clash"),
+        PayloadTooLarge("big", [FieldError("body", "too big", "too_large")]),
+        ServiceUnavailable("later", retry_after_seconds=5),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_every_error_body_matches_the_error_model(error: ServiceError) -> None:
+    ErrorResponse.model_validate(error.body("req-1"))
+
+
+def test_the_500_body_matches_the_error_model() -> None:
+    assert ErrorResponse.model_validate(internal_error_body("req-1")).error.code == "internal_error"

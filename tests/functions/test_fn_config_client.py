@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import Field
 
 from common.config_client import SOURCE_FALLBACK, SOURCE_SSM, ConfigurationClient, config_version
 from common.config_schema import ConfigModel, ServiceConfig
-from common.errors import ConfigurationError
+from common.errors import ConfigurationError, ConfigurationUnavailable
 
 from .conftest import REGION
 from .fn_support import Tenant, set_in, ssm_outage, tenant_config, write_parameters
@@ -176,10 +177,10 @@ def test_empty_namespace_falls_back(aws: None, code_root: Path, metrics: Metrics
     assert config_errors(metrics) == 1
 
 
-def test_no_fallback_and_no_ssm_raises_configuration_error(acme: Tenant, code_root: Path, metrics: Metrics) -> None:
+def test_no_fallback_and_no_ssm_raises_configuration_unavailable(acme: Tenant, code_root: Path, metrics: Metrics) -> None:
     client = ConfigurationClient("booking", "dev", schema=PricingConfig, tenant_id="acme", fallback_file=code_root / "missing.json", metrics=metrics)
     boto3.client("ssm", region_name=REGION).delete_parameters(Names=[name for name, _, _ in acme.parameters() if "/services/booking/" in name])
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigurationUnavailable):
         client.service_config()
     assert config_errors(metrics) == 1
 
@@ -190,7 +191,7 @@ def test_invalid_fallback_is_not_used(acme: Tenant, code_root: Path, metrics: Me
     boto3.client("ssm", region_name=REGION).put_parameter(
         Name="/acme/services/booking/dev/business/pricing_models", Value='{"currency": ""}', Type="String", Overwrite=True
     )
-    with pytest.raises(ConfigurationError, match="fallback is invalid"):
+    with pytest.raises(ConfigurationUnavailable, match="fallback is invalid"):
         client.service_config()
 
 
@@ -224,3 +225,33 @@ def _service_values(tenant: Tenant) -> dict[str, Any]:
     # The service's tree as the function meets it: merged config plus its published resources.
     sections = tenant.fallback_document("booking")["service_config"]
     return {name: values for name, values in sections.items() if values}
+
+
+# --- Retry-After of a 503 ----------------------------------------------------------------------
+
+
+def retry_after_in(config: dict[str, Any]) -> int:
+    return int(config["global"]["operational"]["dependency_outage"]["retry_after_seconds"])
+
+
+def test_retry_after_comes_from_the_global_config(provision_tenant: Any, code_root: Path, metrics: Metrics) -> None:
+    tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "global.operational.dependency_outage.retry_after_seconds", 42))
+    assert make_client(tenant, code_root, metrics).retry_after_seconds() == 42
+
+
+def test_retry_after_survives_an_invalid_fallback_global_tree_while_ssm_is_down(acme: Tenant, code_root: Path, metrics: Metrics) -> None:
+    client = make_client(acme, code_root, metrics)
+    document = acme.fallback_document("booking")
+    del document["global"]["security"]
+    (code_root / "fallback.json").write_text(json.dumps(document), encoding="utf-8")
+    client.clear_cache()
+    ssm_outage(client.provider.client)
+    with pytest.raises(ConfigurationUnavailable):
+        client.global_config()
+    assert client.retry_after_seconds() == retry_after_in(acme.config)
+
+
+def test_no_config_anywhere_gives_no_retry_after(acme: Tenant, code_root: Path, metrics: Metrics) -> None:
+    client = ConfigurationClient("booking", "dev", schema=PricingConfig, tenant_id="acme", fallback_file=code_root / "missing.json", metrics=metrics)
+    ssm_outage(client.provider.client)
+    assert client.retry_after_seconds() is None
