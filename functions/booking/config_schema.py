@@ -2,7 +2,7 @@
 
     business/pricing_models    currency and the fare's parts, in integer minor units; tax in basis points
     business/sla_definitions   free cancellation window, the fee after it, which statuses may be cancelled
-    business/business_rules    shipment limits, page sizes, idempotency record lifetime
+    business/business_rules    shipment limits, page sizes, idempotency record lifetime, how far ahead a pickup may be
     technical/cache            config cache age
     technical/scaling_policies, performance_thresholds   the function's memory, concurrency, alarms
     integration/resources      bookings, audit and idempotency tables; the events topic
@@ -27,6 +27,8 @@ from .status import BookingStatus
 
 #: The largest quantity a request can carry (``booking.models``): a limit above it could never bind.
 QUANTITY_CEILING = 10 ** (QUANTITY_MAX_DIGITS - QUANTITY_DECIMAL_PLACES)
+#: The furthest ahead any tenant may let a pickup be booked: 100 years.
+MAX_ADVANCE_CEILING_DAYS = 36_525
 #: A surcharge name in config is one a request can name (``booking.models.QuoteRequest``).
 SurchargeName = Annotated[str, StringConstraints(min_length=1, max_length=CONFIG_KEY_MAX_LENGTH, pattern=CONFIG_KEY_PATTERN)]
 
@@ -66,6 +68,9 @@ class BusinessRules(ContractModel):
     page_size_default: PositiveInt
     page_size_max: PositiveInt
     idempotency_expiry_seconds: PositiveInt
+    # How far ahead a pickup may be booked. At most 100 years: a pickup_at near the end of the
+    # calendar could not carry a date computed from it.
+    max_advance_booking_days: PositiveInt = Field(le=MAX_ADVANCE_CEILING_DAYS)
 
     @model_validator(mode="after")
     def _page_sizes_ordered(self) -> BusinessRules:

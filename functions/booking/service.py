@@ -88,8 +88,7 @@ class BookingService:
         business = scope.config.business
         check_limits(request, business.business_rules, business.pricing_models)
         now = clock.utc_now()
-        if request.pickup_at <= now:
-            raise BadRequest("invalid request", [FieldError("pickup_at", "must be in the future", "greater_than")])
+        check_pickup_time(request.pickup_at, now, business.business_rules.max_advance_booking_days)
         fare = quote(request, business.pricing_models)
         booking_id = derive_booking_id(scope.tenant.tenant_id, scope.tenant.user_id, key)
         payload = request.model_dump(mode="json")
@@ -249,6 +248,14 @@ def derive_booking_id(tenant_id: str, user_id: str, idempotency_key: str) -> str
 def fingerprint(payload: Mapping[str, Any]) -> str:
     """A digest of a create request's body, to tell a replay from a reused key."""
     return hashlib.blake2b(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode(), digest_size=16).hexdigest()
+
+
+def check_pickup_time(pickup_at: datetime, now: datetime, max_advance_days: int) -> None:
+    """``BadRequest`` unless ``pickup_at`` is after ``now`` and at most ``max_advance_days`` ahead."""
+    if pickup_at <= now:
+        raise BadRequest("invalid request", [FieldError("pickup_at", "must be in the future", "greater_than")])
+    if pickup_at > now + timedelta(days=max_advance_days):
+        raise BadRequest("invalid request", [FieldError("pickup_at", f"must be at most {max_advance_days} days ahead", "less_than_equal")])
 
 
 def _is_owner(scope: Scope, booking: Mapping[str, Any]) -> bool:

@@ -14,14 +14,19 @@ from common.config_schema import CONTRACT, AuditedResources, ContractModel, Func
 
 from .models import SPEED_CEILING_KMH
 
+#: The largest tolerated device clock skew any tenant may configure: one day.
+MAX_CLOCK_SKEW_CEILING_SECONDS = 86_400
+
 
 class TrackingRules(ContractModel):
     """Validation limits of a position update and the size of a history page."""
 
     # Below the models' hard ceiling: a limit above it could never bind.
     max_speed_kmh: PositiveFloat = Field(le=SPEED_CEILING_KMH)
-    # How far ahead of the function's clock a device's timestamp may be (device clocks drift).
-    max_clock_skew_seconds: NonNegativeInt
+    # How far ahead of the function's clock a device's timestamp may be (device clocks drift). At
+    # most a day: a clock further off is broken, and a timestamp near the end of the calendar
+    # would overflow its own expiry (recorded_at + retention).
+    max_clock_skew_seconds: NonNegativeInt = Field(le=MAX_CLOCK_SKEW_CEILING_SECONDS)
     # The default and the largest page of ``GET .../history``.
     history_page_size: PositiveInt
 

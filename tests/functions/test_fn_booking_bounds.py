@@ -8,6 +8,7 @@ in format, and page sizes are parsed without ``str.isdigit`` (Unicode digits, 5,
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,11 +17,12 @@ import pytest
 from pydantic import ValidationError
 
 from booking.config_schema import BookingConfig
+from common import clock
 from common.bounds import ID_MAX_LENGTH, QUERY_VALUE_MAX_LENGTH
 
 from .conftest import REGION
 from .fn_bookings import DISPATCHER, DRIVER, OWNER, Dispatch, booking_items, details_of, shipment
-from .fn_support import Tenant, response_json, scan_all, subscribe_to_events, tenant_config
+from .fn_support import Tenant, response_json, scan_all, set_in, subscribe_to_events, tenant_config
 
 LONG_ID = "bk_" + "a" * ID_MAX_LENGTH
 
@@ -102,6 +104,7 @@ def test_an_idempotency_key_longer_than_an_id_is_400(dispatch: Dispatch, nothing
         ({"pickup": {"lat": True, "lon": 72.8}}, "pickup.lat"),
         ({"dropoff": {"lat": 18.5, "lon": "73.8"}}, "dropoff.lon"),
         ({"pickup": {"lat": 1e300, "lon": 72.8}}, "pickup.lat"),
+        ({"pickup_at": True}, "pickup_at"),
     ],
     ids=[
         "40-digit-distance",
@@ -115,6 +118,7 @@ def test_an_idempotency_key_longer_than_an_id_is_400(dispatch: Dispatch, nothing
         "boolean-latitude",
         "text-longitude",
         "huge-latitude",
+        "boolean-pickup-time",
     ],
 )
 def test_numbers_out_of_bounds_or_not_numbers_are_400(dispatch: Dispatch, nothing_written: Callable[[], None], overrides: dict[str, Any], field: str) -> None:
@@ -136,6 +140,22 @@ def test_a_coordinate_too_small_for_dynamodb_is_stored_as_zero(dispatch: Dispatc
     assert response["statusCode"] == 201
     pickup = details_of(acme, response_json(response)["booking_id"])["pickup"]
     assert (pickup["lat"], str(pickup["lon"])) == (0, "72.8777123")
+
+
+@pytest.mark.parametrize("pickup_at", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"], ids=["end-of-the-calendar", "start-of-the-calendar"])
+def test_a_pickup_time_beyond_the_booking_horizon_is_400(dispatch: Dispatch, nothing_written: Callable[[], None], pickup_at: str) -> None:
+    assert fields_of(create(dispatch, shipment(pickup_at=pickup_at))) == {"pickup_at"}
+    nothing_written()
+
+
+def test_the_booking_horizon_comes_from_config(provision_tenant: Callable[..., Tenant], code_root: Path) -> None:
+    tenant = provision_tenant("acme", config=set_in(tenant_config("acme", "dev"), "services.booking.business.business_rules.max_advance_booking_days", 2))
+    dispatch = Dispatch.of(tenant, code_root)
+    now = clock.utc_now()
+    assert create(dispatch, shipment(pickup_at=(now + timedelta(days=1)).isoformat()), key="k-1")["statusCode"] == 201
+    refused = create(dispatch, shipment(pickup_at=(now + timedelta(days=3)).isoformat()), key="k-2")
+    assert fields_of(refused) == {"pickup_at"}
+    assert "2 days" in response_json(refused)["error"]["details"][0]["message"]
 
 
 # --- strings and lists ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from common.bounds import ID_MAX_LENGTH, QUERY_VALUE_MAX_LENGTH
-from tracking.config_schema import TrackingRules
+from tracking.config_schema import MAX_CLOCK_SKEW_CEILING_SECONDS, TrackingRules
 from tracking.models import SPEED_CEILING_KMH
 
 from .fn_bookings import DRIVER, OWNER
@@ -56,6 +56,9 @@ def test_a_path_id_out_of_bounds_is_400_on_every_route(tracked: Tracked, route: 
         ({"lat": 1e300}, "lat"),
         ({"heading_deg": -1e-300}, "heading_deg"),
         ({"speed_kmh": 10**400}, "speed_kmh"),
+        ({"recorded_at": "9999-12-31T23:59:59-05:00"}, "recorded_at"),
+        ({"recorded_at": "0001-01-01T00:00:00+05:00"}, "recorded_at"),
+        ({"recorded_at": True}, "recorded_at"),
     ],
     ids=[
         "boolean-latitude",
@@ -68,6 +71,9 @@ def test_a_path_id_out_of_bounds_is_400_on_every_route(tracked: Tracked, route: 
         "huge-latitude",
         "negative-heading",
         "400-digit-speed",
+        "end-of-the-calendar",
+        "start-of-the-calendar",
+        "boolean-timestamp",
     ],
 )
 def test_numbers_out_of_bounds_or_not_numbers_are_400_and_nothing_is_stored(tracked: Tracked, overrides: dict[str, Any], field: str) -> None:
@@ -102,6 +108,12 @@ def test_history_queries_out_of_bounds_are_400(tracked: Tracked, query: dict[str
     assert fields_of(tracked.history(user=OWNER, roles="customer", query=query)) == set(query)
 
 
-def test_config_cannot_allow_a_speed_above_the_models_ceiling() -> None:
-    with pytest.raises(ValidationError, match="max_speed_kmh"):
-        TrackingRules.model_validate({"max_speed_kmh": SPEED_CEILING_KMH + 1, "max_clock_skew_seconds": 300, "history_page_size": 100})
+@pytest.mark.parametrize(
+    ("field", "value"), [("max_speed_kmh", SPEED_CEILING_KMH + 1), ("max_clock_skew_seconds", MAX_CLOCK_SKEW_CEILING_SECONDS + 1)], ids=["speed", "clock-skew"]
+)
+def test_config_cannot_set_a_limit_beyond_its_ceiling(field: str, value: int) -> None:
+    rules = {"max_speed_kmh": 160, "max_clock_skew_seconds": 300, "history_page_size": 100}
+    TrackingRules.model_validate(rules)
+    with pytest.raises(ValidationError) as refused:
+        TrackingRules.model_validate({**rules, field: value})
+    assert [error["loc"] for error in refused.value.errors()] == [(field,)]
