@@ -12,6 +12,9 @@ the runner) except the two things that would need the real engine or take second
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,3 +177,40 @@ def new_tenant(tenant_id: str = "north-star", environments: tuple[str, ...] = ("
     document["secrets"] = {"payment_provider_api_key": {"secret_name": f"{tenant_id}/payment/provider-api-key"}}
     return document
 
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """Debian's redis-server on a free loopback port, its files in ``folder``; yields its URL."""
+    import redis
+
+    server = shutil.which("redis-server")
+    if server is None:
+        raise FileNotFoundError("redis-server is not installed (.ci/run installs it: apt-get install redis-server)")
+    port = free_port()
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + START_LINE_WAIT_SECONDS
+    try:
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(POLL_SECONDS)
+        yield url
+    finally:
+        client.close()
+        process.terminate()
+        process.wait()

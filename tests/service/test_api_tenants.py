@@ -223,3 +223,11 @@ def test_an_oversized_chunked_body_is_413(rig: Rig) -> None:
     response = rig.client.post("/tenants", content=chunks(), headers={**rig.auth("provision"), "Content-Type": "application/json"})
     assert response.status_code == 413
     assert rig.gate.calls == []
+
+
+def test_a_tenant_whose_file_does_not_load_is_409_not_a_server_error(rig: Rig) -> None:
+    (rig.registry / "globex.yaml").write_text("id: globex\ntier: [not, a, tier]\n")
+    response = rig.client.get("/tenants/globex", headers=rig.auth("read"))
+    assert response.status_code == 409 and response.json()["detail"].startswith("the registry file of globex does not load")
+    listed = rig.client.get("/tenants", headers=rig.auth("read")).json()["tenants"]
+    assert [t["id"] for t in listed] == ["acme", "initech"]

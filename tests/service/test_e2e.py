@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from tests.apply_engine.conftest import engine_missing
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
 
-from .app_support import POLL_SECONDS, new_tenant
+from .app_support import POLL_SECONDS, free_port, new_tenant
 
 pytestmark = pytest.mark.xdist_group("local-engine")
 
@@ -34,12 +33,6 @@ pytestmark = pytest.mark.xdist_group("local-engine")
 #: up takes the longest); nothing is measured against it.
 JOB_WAIT_SECONDS = 600.0
 TENANT = "e2e-freight"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _platformctl(*args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -52,7 +45,7 @@ class Service:
         self.root = root
         self.registry = root / "tenants"
         self.state = root / "state"
-        self.port = _free_port()
+        self.port = free_port()
         # The API gates a POST offline before it answers: seconds, not milliseconds.
         self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=JOB_WAIT_SECONDS)
         self.processes: list[subprocess.Popen[bytes]] = []

@@ -4,54 +4,23 @@ temporary folder): jobs queued by the API run, survive a restart, and readyz see
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import redis
 
 from platformctl.service.jobs import JobStatus
 
-from .app_support import POLL_SECONDS, START_LINE_WAIT_SECONDS, new_tenant, running_rig
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from .app_support import POLL_SECONDS, START_LINE_WAIT_SECONDS, new_tenant, redis_server, running_rig
 
 
 @pytest.fixture(scope="module")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
+    if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (.ci/run installs it: apt-get install redis-server)")
-    folder = tmp_path_factory.mktemp("redis")
-    port = _free_port()
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "yes"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + START_LINE_WAIT_SECONDS
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(POLL_SECONDS)
-    try:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        client.close()
-        process.terminate()
-        process.wait()
 
 
 def test_jobs_queued_on_redis_run_and_survive_a_restart(tmp_path: Path, redis_url: str) -> None:

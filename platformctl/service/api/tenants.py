@@ -53,11 +53,13 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **AUTH_ERRORS,
-    409: {"model": GateRefusal | TenantBusyBody, "description": "The gate refused the entry, or the tenant has a job queued or running."},
+    409: {"model": GateRefusal | TenantBusyBody | ErrorBody,
+          "description": "The gate refused the entry, the tenant has a job queued or running, it exists already (POST), or its file does not load."},
     413: {"model": ErrorBody, "description": "The body is over the configured limit."},
     422: {"model": ValidationErrorBody, "description": "The body is not a valid registry entry."},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such tenant."}}
+UNREADABLE: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody, "description": "The tenant's registry file does not load (fix it in git)."}}
 
 
 class _TenantCache:
@@ -191,7 +193,7 @@ def change_tenant(tenant_id: str, request: Request, body: Any = Body(...), token
 
 
 @router.delete("/tenants/{tenant_id}", status_code=202, response_model=Accepted,
-               responses={**AUTH_ERRORS, **NOT_FOUND, 409: {"model": TenantBusyBody, "description": "A job of the tenant is running."}},
+               responses={**AUTH_ERRORS, **NOT_FOUND, 409: {"model": TenantBusyBody | ErrorBody, "description": "A job of the tenant is running, or its file does not load."}},
                summary="Offboard a tenant")
 def offboard_tenant(tenant_id: str, request: Request, token: TokenRecord = Depends(require(Scope.OFFBOARD))) -> JSONResponse:
     """Queues the offboarding (``platformctl offboard``): stacks destroyed, data retained until the
@@ -238,7 +240,7 @@ def list_tenants(request: Request, _token: TokenRecord = Depends(require(Scope.R
     return TenantList(tenants=tenants)
 
 
-@router.get("/tenants/{tenant_id}", response_model=TenantDetail, responses={**AUTH_ERRORS, **NOT_FOUND},
+@router.get("/tenants/{tenant_id}", response_model=TenantDetail, responses={**AUTH_ERRORS, **NOT_FOUND, **UNREADABLE},
             summary="A tenant, its stacks and their last results")
 def get_tenant(tenant_id: str, request: Request, _token: TokenRecord = Depends(require(Scope.READ))) -> TenantDetail:
     svc = services(request)
