@@ -1,4 +1,4 @@
-"""The booking service: quotes, creates, lists and cancels the tenant's bookings.
+"""The booking service: quotes, creates, lists and cancels the tenant's bookings, and assigns their drivers.
 
 Bookings live in ``<prefix>-bookings``; creates are idempotent through the shared idempotency
 table; every operation is audited; each change is published on ``<prefix>-booking-events``,
