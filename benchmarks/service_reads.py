@@ -1,0 +1,174 @@
+"""Read throughput of the provisioning API: ``GET /tenants/{id}`` from a second process on loopback.
+
+``platformctl serve`` runs as a process (uvicorn, one worker) over a registry of 100 tenants; the
+tenant read has a history of finished jobs with their stack results. A second process (this
+script with ``--load``) keeps 16 connections busy for 30 s and records every request's latency.
+
+* **Baseline, same run**: ``GET /healthz`` the same way (no token, no database, no file): what the
+  server, the loopback and the load process cost on their own.
+* **Tenant read**: ``GET /tenants/{id}`` with a read token: the token checked in the database,
+  the registry file (checked once, then cached by inode and mtime), the tenant's jobs and stack
+  results from the database, the audit record appended (fsynced) for every request.
+
+Run: ``PYTHONPATH=. .venv/bin/python benchmarks/service_reads.py [--seconds 30] [--write]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from platformctl.service.database import Database
+from platformctl.service.jobs import JobKind, JobStatus, JobStore, StackResult
+from platformctl.service.settings import ServiceSettings
+from platformctl.service.tokens import Scope, TokenStore, utcnow
+from benchmarks.service_support import machine_line, registry_of
+from tests.service.app_support import POLL_SECONDS, START_LINE_WAIT_SECONDS, free_port
+from ubertruck import PROJECT_ROOT
+
+SECTION = "Provisioning service: read throughput"
+REGISTERED = 100
+CONNECTIONS = 16
+SECONDS = 30.0
+#: Load before the measured runs: the server's first requests import and cache.
+WARM_UP_SECONDS = 2.0
+HISTORY_JOBS = 5
+TARGET_RPS = 500
+TARGET_P99_MS = 50.0
+MS = 1000.0
+PERCENTILES = 100  # statistics.quantiles cut points: index 98 is the 99th percentile
+
+
+async def _load(url: str, path: str, token: str, seconds: float, connections: int) -> dict[str, float]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=START_LINE_WAIT_SECONDS) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.get(path, headers=headers)
+                latencies.append(time.perf_counter() - started)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=PERCENTILES, method="inclusive")
+    return {"requests": len(latencies), "errors": errors, "rps": len(latencies) / elapsed,
+            "p50_ms": statistics.median(latencies) * MS, "p99_ms": cuts[PERCENTILES - 2] * MS}
+
+
+def _measure(url: str, path: str, token: str, seconds: float, connections: int) -> dict[str, float]:
+    """The load from a second process (this script with --load)."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--load", url, path, token, str(seconds), str(connections)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _prepare(root: Path) -> tuple[Path, Path, str, str]:
+    """A registry of 100 tenants, a migrated job store with a read token and one tenant's history."""
+    registry, state = registry_of(root, REGISTERED), root / "state"
+    database = Database.from_settings(ServiceSettings.load(state_dir=state))
+    database.migrate()
+    token = TokenStore(database).create([Scope.READ], expires_days=None, label="bench")[1]
+    jobs = JobStore(database)
+    for _ in range(HISTORY_JOBS):
+        for job in jobs.create("acme", ["dev", "prod"], JobKind.PROVISION, "tok_bench", {"display_name": "x"}):
+            for operation in ("preview", "up"):
+                jobs.record_stack(job.job_id, StackResult(f"acme-{job.environment}", operation, "succeeded", {"same": 40}, "", utcnow()))
+            jobs.finish(job.job_id, JobStatus.SUCCEEDED)
+    database.dispose()
+    return registry, state, token, "acme"
+
+
+def section(base: dict[str, float], read: dict[str, float], seconds: float, connections: int) -> str:
+    def row(label: str, m: dict[str, float]) -> str:
+        return f"| {label} | {m['requests']:,.0f} | {m['errors']:.0f} | {m['rps']:,.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms |"
+
+    rps_ok, p99_ok = read["rps"] > TARGET_RPS, read["p99_ms"] < TARGET_P99_MS
+    return "\n".join([
+        f"`benchmarks/service_reads.py`: `platformctl serve` (uvicorn, one process) over {REGISTERED} tenants; a second process "
+        f"keeps {connections} connections busy for {seconds:g} s each (httpx, asyncio); the tenant read has {HISTORY_JOBS * 2} "
+        "finished jobs with their stack results. The baseline (`/healthz`) runs in the same run, the same way.",
+        "",
+        "| measure | requests | errors | requests/s | p50 | p99 |",
+        "|---|---:|---:|---:|---:|---:|",
+        row("baseline: GET /healthz (no token, no database)", base),
+        row("GET /tenants/{id} (read token)", read),
+        "",
+        f"Targets: over {TARGET_RPS} requests/s: **{'met' if rps_ok else 'missed'}** ({read['rps']:,.0f}, "
+        f"{read['rps'] / base['rps']:.2f}x the baseline's rate); p99 under {TARGET_P99_MS:g} ms: **{'met' if p99_ok else 'missed'}** "
+        f"({read['p99_ms']:.1f} ms). Server and load share the machine's cores (and other work on it), so the baseline is "
+        "the ceiling of this set-up: the rate the server reaches with no work per request. A tenant read adds a token "
+        "check and two queries in the database (the job store's SQLite file) and an fsynced audit append per request.",
+        "",
+        machine_line(),
+    ])
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--load":
+        url, path, token, seconds, connections = sys.argv[2:7]
+        print(json.dumps(asyncio.run(_load(url, path, token, float(seconds), int(connections)))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--write", action="store_true", help=f"update the '{SECTION}' section of benchmarks/README.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-reads-") as scratch:
+        root = Path(scratch)
+        registry, state, token, tenant = _prepare(root)
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log = (root / "serve.log").open("wb")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "platformctl", "serve", "--port", str(port), "--state-dir", str(state), "--registry", str(registry)],
+            cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + START_LINE_WAIT_SECONDS
+            while True:
+                try:
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    assert server.poll() is None and time.monotonic() < deadline, (root / "serve.log").read_text()
+                time.sleep(POLL_SECONDS)
+            # Uvicorn's access log stays on, as `serve` runs it, for both rows alike.
+            _measure(url, f"/tenants/{tenant}", token, WARM_UP_SECONDS, args.connections)  # imports, the file cache
+            base = _measure(url, "/healthz", "", args.seconds, args.connections)
+            print(f"healthz: {base}", flush=True)
+            read = _measure(url, f"/tenants/{tenant}", token, args.seconds, args.connections)
+            print(f"tenant: {read}", flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+            log.close()
+    text = section(base, read, args.seconds, args.connections)
+    print(text)
+    if args.write:
+        from benchmarks.readme import write_section
+
+        write_section(SECTION, text)
+
+
+if __name__ == "__main__":
+    main()
