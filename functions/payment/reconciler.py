@@ -83,7 +83,7 @@ class ScheduledReconciler:
         still_pending = outcome.action == STILL_PENDING
         self._runtime.obs.count(STILL_PENDING_METRIC if still_pending else RECONCILED_METRIC)
         self._runtime.record_audit(
-            action=OPERATION, user_id=SCHEDULER_CALLER, request_id=request_id, outcome=ERROR if still_pending else SUCCESS, resource_id=outcome.refund_id or outcome.payment_id
+            action=OPERATION, user_id=SCHEDULER_CALLER, request_id=request_id, outcome=ERROR if still_pending else SUCCESS, resource_id=outcome.payment_id
         )
 
 

@@ -132,6 +132,8 @@ class PaymentService:
                 payment = repository.get(payment_id) or payment
             elif not (retry and payment.get("status") in (CAPTURING, CAPTURED)):
                 raise Conflict(f"a payment in status {payment.get('status')} cannot be captured")
+            elif request.amount_minor not in (None, payment.get("pending_capture_minor", payment.get("captured_minor"))):
+                raise Conflict("this Idempotency-Key was already used for a different request")
             if payment["status"] == CAPTURING:
                 payment = settlement.drive_capture(payment)
             settlement.finish_payment(payment, CAPTURE)

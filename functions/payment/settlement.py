@@ -83,7 +83,9 @@ class Settlement:
         is conditional on the refund still being pending."""
         payment_id, refund_id = refund["payment_id"], refund["refund_id"]
         path = f"/authorizations/{payment['provider_authorization_id']}/refunds"
-        outcome = self._ask(path, {"amount_minor": refund["amount_minor"], "reference": refund_id}, refund["provider_idempotency_key"])
+        # Refunds reserved before intents carried their key had the same key, derived the same way.
+        key = refund.get("provider_idempotency_key") or provider_key(refund_id, "refund")
+        outcome = self._ask(path, {"amount_minor": refund["amount_minor"], "reference": refund_id}, key)
         if isinstance(outcome, str):
             self.repository.release_refund(payment_id, refund_id, refund["amount_minor"], outcome)
         else:

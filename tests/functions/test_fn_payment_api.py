@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from common.api import ApiFunction
 from common.dynamo_items import to_item
@@ -97,6 +99,21 @@ def table(tenant: Tenant, kind: str) -> list[dict[str, Any]]:
     return scan_all(boto3.client("dynamodb", region_name=REGION), tenant.resources["payment"][f"{kind}_table"])
 
 
+@contextmanager
+def unreachable(client: Any, operation: str) -> Iterator[None]:
+    """Inside the block, ``client``'s ``operation`` calls fail the way an unreachable endpoint does."""
+
+    def fail(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=f"https://{client.meta.service_model.endpoint_prefix}.unreachable.example")
+
+    event = f"before-send.{client.meta.service_model.service_name}.{operation}"
+    client.meta.events.register_first(event, fail)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(event, fail)
+
+
 def details(tenant: Tenant) -> list[dict[str, Any]]:
     return [item for item in table(tenant, "payments") if item["sk"] == "DETAILS"]
 
@@ -151,19 +168,11 @@ def test_an_event_lost_after_the_hold_goes_out_on_the_retry_without_asking_the_p
     payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider
 ) -> None:
     events = subscribe_probe(acme_payments.resources["payment"]["events_topic_arn"], REGION)
-    sns = payment.aws.client("sns")
-
-    def unreachable(**_: Any) -> None:
-        from botocore.exceptions import EndpointConnectionError
-
-        raise EndpointConnectionError(endpoint_url="https://sns.unreachable.example")
-
-    sns.meta.events.register_first("before-send.sns.Publish", unreachable)
-    first = authorize(payment, "key-r")
+    with unreachable(payment.aws.client("sns"), "Publish"):
+        first = authorize(payment, "key-r")
     assert first["statusCode"] == 503 and "Retry-After" in str(first.get("multiValueHeaders") or first.get("headers"))
     [stored] = details(acme_payments)
     assert stored["status"] == "AUTHORIZED"  # charged and recorded; only the event is not out
-    sns.meta.events.unregister("before-send.sns.Publish", unreachable)
     assert authorize(payment, "key-r")["statusCode"] == 201
     assert provider.operations() == ["authorize"]  # the retry finished the record's work, no second call
     assert [e["event_type"] for e in events()] == ["payment.authorized"]

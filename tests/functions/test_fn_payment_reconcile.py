@@ -12,14 +12,14 @@ means the provider is never called.
 from __future__ import annotations
 
 import importlib
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import boto3
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
 from common import clock
 from common.api import ApiFunction
@@ -27,7 +27,7 @@ from common.api import ApiFunction
 from .conftest import REGION
 from .fn_services import FakeProvider, call_api, subscribe_probe
 from .fn_support import FakeLambdaContext, Tenant, build_function, import_handler, patched_environ, response_json, set_in, tenant_config
-from .test_fn_payment_api import AMOUNT, act, authorize, build, captured_payment, details, markers, provisioned, table
+from .test_fn_payment_api import AMOUNT, act, authorize, build, captured_payment, details, markers, provisioned, table, unreachable
 
 #: Far enough in the future that every intent a test made is older than the config's cut-off.
 LATER = timedelta(days=1)
@@ -75,18 +75,6 @@ def reconcile(acme_payments: Tenant, tmp_path: Path, provider: FakeProvider, mon
     return run
 
 
-def unreachable_for(function: ApiFunction[Any], operation: str) -> Iterator[None]:
-    """Make the API function's DynamoDB ``operation`` calls fail as an outage does."""
-
-    def fail(**_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url="https://dynamodb.unreachable.example")
-
-    events = function.aws.client("dynamodb").meta.events
-    events.register_first(f"before-send.dynamodb.{operation}", fail)
-    yield
-    events.unregister(f"before-send.dynamodb.{operation}", fail)
-
-
 def fail_step(step: str, function: ApiFunction[Any], provider: FakeProvider) -> Callable[[], None]:
     """Arrange the provider (or the store) to fail at ``step``; returns what puts it right."""
     if step == "before":
@@ -95,9 +83,9 @@ def fail_step(step: str, function: ApiFunction[Any], provider: FakeProvider) -> 
     if step == "during":
         provider.lose_answers = True
         return lambda: setattr(provider, "lose_answers", False)
-    outage = unreachable_for(function, "UpdateItem")
-    next(outage)
-    return lambda: next(outage, None)
+    outage = ExitStack()
+    outage.enter_context(unreachable(function.aws.client("dynamodb"), "UpdateItem"))
+    return outage.close
 
 
 def assert_unavailable(response: dict[str, Any]) -> None:
@@ -206,13 +194,11 @@ def test_an_intent_that_cannot_be_stored_never_reaches_the_provider(
 ) -> None:
     payment_id = captured_payment(payment) if operation == "refund" else response_json(authorize(payment, "key-first"))["payment_id"]
     calls, before = len(provider.calls), table(acme_payments, "payments")
-    outage = unreachable_for(payment, "TransactWriteItems")
-    next(outage)
-    if action is None:
-        response = authorize(payment, "key-new")
-    else:
-        response = act(payment, payment_id, action, "key-new", body={"amount_minor": 1000} if action == "refund" else None)
-    next(outage, None)
+    with unreachable(payment.aws.client("dynamodb"), "TransactWriteItems"):
+        if action is None:
+            response = authorize(payment, "key-new")
+        else:
+            response = act(payment, payment_id, action, "key-new", body={"amount_minor": 1000} if action == "refund" else None)
     assert_unavailable(response)
     assert len(provider.calls) == calls  # the provider was never asked
     assert table(acme_payments, "payments") == before  # and nothing was written
@@ -342,3 +328,38 @@ def test_config_sets_how_many_operations_one_run_settles(provision_tenant: Calla
     assert scheduled.lambda_handler({}, FakeLambdaContext()) == {"operations": 2, "still_pending": 0}
     assert scheduled.lambda_handler({}, FakeLambdaContext()) == {"operations": 1, "still_pending": 0}
     assert sorted(p["status"] for p in details(tenant)) == ["AUTHORIZED"] * 3
+
+
+def test_an_event_lost_after_the_record_was_completed_is_published_by_the_reconciler(
+    payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider, reconcile: Callable[..., dict[str, Any]]
+) -> None:
+    events = subscribe_probe(acme_payments.resources["payment"]["events_topic_arn"], REGION)
+    with unreachable(payment.aws.client("sns"), "Publish"):
+        assert_unavailable(authorize(payment, "key-a"))
+    [stored] = details(acme_payments)
+    assert stored["status"] == "AUTHORIZED" and len(markers(acme_payments)) == 1
+    calls = len(provider.calls)
+    assert reconcile() == {"operations": 1, "still_pending": 0}
+    assert len(provider.calls) == calls  # settled already: the provider is not asked again
+    assert [e["event_type"] for e in events()] == ["payment.authorized"]
+    assert markers(acme_payments) == []
+
+
+def test_a_marker_whose_record_is_gone_is_dropped(acme_payments: Tenant, reconcile: Callable[..., dict[str, Any]]) -> None:
+    from payment.repository import Marker, PaymentRepository
+
+    repository = PaymentRepository(boto3.client("dynamodb", region_name=REGION), acme_payments.resources["payment"]["payments_table"])
+    marker = Marker.start(clock.utc_now(), "pay_gone", "authorize")
+    boto3.client("dynamodb", region_name=REGION).put_item(TableName=acme_payments.resources["payment"]["payments_table"], Item=marker.item())
+    assert reconcile() == {"operations": 1, "still_pending": 0}
+    assert repository.markers_before(clock.utc_now() + LATER, 10) == [] and markers(acme_payments) == []
+
+
+def test_a_retry_of_a_pending_capture_with_another_amount_is_a_conflict(payment: ApiFunction[Any], provider: FakeProvider) -> None:
+    payment_id = response_json(authorize(payment, "key-a"))["payment_id"]
+    provider.fail_with = "unreachable"
+    assert_unavailable(act(payment, payment_id, "capture", "key-c", body={"amount_minor": 1000}))
+    provider.fail_with = None
+    assert act(payment, payment_id, "capture", "key-c", body={"amount_minor": 2000})["statusCode"] == 409
+    assert get(payment, payment_id)["pending_capture_minor"] == 1000
+    assert response_json(act(payment, payment_id, "capture", "key-c", body={"amount_minor": 1000}))["captured_minor"] == 1000
