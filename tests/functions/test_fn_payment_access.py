@@ -9,16 +9,18 @@ reads exactly like a missing object (404), writes nothing and asks the provider 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import pytest
 
 from common.api import ApiFunction
 
-from .fn_services import FakeProvider, call_api
-from .fn_support import Tenant, response_json, set_in, tenant_config
-from .test_fn_payment_api import BOOKING, act, add_booking, build, captured_payment, provisioned, table
+from .conftest import REGION
+from .fn_services import FakeProvider, call_api, provision_services
+from .fn_support import Tenant, provision, response_json, set_in, tenant_config
+from .test_fn_payment_api import BOOKING, act, add_booking, build, table
 
 OWNER, OTHER_CUSTOMER, DRIVER, DISPATCHER = ("user-1", "customer"), ("user-2", "customer"), ("drv-1", "driver"), ("ops-1", "dispatcher")
 PAYMENT_OPERATIONS = ["payment:authorize", "payment:capture", "payment:refund", "payment:read"]
@@ -32,45 +34,73 @@ EXPECTED = {
 CASES = [(route, principal, status) for route, statuses in EXPECTED.items() for principal, status in statuses.items()]
 
 
-@pytest.fixture
-def provider() -> FakeProvider:
-    return FakeProvider()
+pytestmark = pytest.mark.xdist_group("fn_payment_access")
 
 
-@pytest.fixture
-def tenant(provision_tenant: Callable[..., Tenant]) -> Tenant:
+@dataclass(frozen=True)
+class Shared:
+    """One tenant for the whole module (provisioning takes seconds, a request milliseconds): each
+    test makes its own payment and compares the tenant before and after, never against empty."""
+
+    tenant: Tenant
+    payment: ApiFunction[Any]
+    provider: FakeProvider
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    from moto import mock_aws
+
     config = tenant_config("acme", "dev")
     roles = config["global"]["security"]["authorization_policies"]["roles"]
     config = set_in(config, "global.security.authorization_policies.roles.driver", [*roles["driver"], *PAYMENT_OPERATIONS])
     config = set_in(config, "global.security.authorization_policies.roles.dispatcher", [*roles["dispatcher"], *PAYMENT_OPERATIONS])
-    acme = provisioned(provision_tenant, config=config)
-    add_booking(acme, BOOKING, owner=OWNER[0], driver=DRIVER[0])
-    return acme
+    with mock_aws():
+        tenant = provision_services(provision("acme", "dev", config, REGION), REGION, api_key="access-provider-key")
+        add_booking(tenant, BOOKING, owner=OWNER[0], driver=DRIVER[0])
+        provider = FakeProvider()
+        yield Shared(tenant, build(tenant, tmp_path_factory.mktemp("access"), provider), provider)
 
 
 @pytest.fixture
-def payment(tenant: Tenant, code_root: Path, provider: FakeProvider) -> ApiFunction[Any]:
-    return build(tenant, code_root, provider)
+def tenant(shared: Shared) -> Tenant:
+    return shared.tenant
+
+
+@pytest.fixture
+def payment(shared: Shared) -> ApiFunction[Any]:
+    return shared.payment
+
+
+@pytest.fixture
+def provider(shared: Shared) -> FakeProvider:
+    return shared.provider
+
+
+def fresh_key() -> str:
+    """A new Idempotency-Key: the module's requests share one tenant and its idempotency records."""
+    return f"key-{uuid.uuid4().hex}"
 
 
 def call_route(function: ApiFunction[Any], route: str, payment_id: str, principal: tuple[str, str]) -> dict[str, Any]:
     user, roles = principal
     if route == "authorize":
         body = {"booking_id": BOOKING, "amount_minor": 1000, "currency": "INR"}
-        return call_api(function, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "key-access"}, user=user, roles=roles)
+        return call_api(function, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": fresh_key()}, user=user, roles=roles)
     if route == "get":
         return call_api(function, "GET", f"/payments/{payment_id}", user=user, roles=roles)
-    return act(function, payment_id, route, "key-access", body={"amount_minor": 1000} if route == "refund" else None, user=user, roles=roles)
+    return act(function, payment_id, route, fresh_key(), body={"amount_minor": 1000} if route == "refund" else None, user=user, roles=roles)
 
 
 def prepared(function: ApiFunction[Any], route: str) -> str:
     """The owner's payment in the state ``route`` acts on: authorized to capture, captured otherwise."""
     if route == "authorize":
         return ""
-    if route == "capture":
-        response = call_api(function, "POST", "/payments/authorize", body={"booking_id": BOOKING, "amount_minor": 5000, "currency": "INR"}, headers={"Idempotency-Key": "key-setup"})
-        return str(response_json(response)["payment_id"])
-    return captured_payment(function, amount=5000)
+    body = {"booking_id": BOOKING, "amount_minor": 5000, "currency": "INR"}
+    payment_id = str(response_json(call_api(function, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": fresh_key()}))["payment_id"])
+    if route != "capture":
+        assert act(function, payment_id, "capture", fresh_key())["statusCode"] == 200
+    return payment_id
 
 
 @pytest.mark.parametrize(("route", "principal", "status"), CASES, ids=[f"{r}-{p[1]}-{p[0]}" for r, p, _ in CASES])
@@ -91,16 +121,17 @@ def test_each_route_lets_the_owner_and_operators_act_and_no_one_else(
 def test_a_payment_an_operator_authorizes_belongs_to_the_bookings_customer(payment: ApiFunction[Any], tenant: Tenant) -> None:
     response = call_route(payment, "authorize", "", DISPATCHER)
     payment_id = response_json(response)["payment_id"]
-    [stored] = [p for p in table(tenant, "payments") if p["sk"] == "DETAILS"]
+    [stored] = [p for p in table(tenant, "payments") if p["sk"] == "DETAILS" and p["payment_id"] == payment_id]
     assert (stored["user_id"], stored["requested_by"]) == (OWNER[0], DISPATCHER[0])
     assert call_route(payment, "get", payment_id, OWNER)["statusCode"] == 200
 
 
 def test_another_customers_booking_reads_exactly_like_a_missing_one(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+    calls, before = len(provider.calls), table(tenant, "payments")
     theirs = call_route(payment, "authorize", "", OTHER_CUSTOMER)
     missing = call_api(
-        payment, "POST", "/payments/authorize", body={"booking_id": "bk_missing", "amount_minor": 1000, "currency": "INR"}, headers={"Idempotency-Key": "k"}, user="user-2"
+        payment, "POST", "/payments/authorize", body={"booking_id": "bk_missing", "amount_minor": 1000, "currency": "INR"}, headers={"Idempotency-Key": fresh_key()}, user="user-2"
     )
     assert theirs["statusCode"] == missing["statusCode"] == 404
     assert response_json(theirs)["error"]["message"] == response_json(missing)["error"]["message"]
-    assert provider.calls == [] and table(tenant, "payments") == []
+    assert len(provider.calls) == calls and table(tenant, "payments") == before

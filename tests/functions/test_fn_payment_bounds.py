@@ -8,35 +8,67 @@ tenant's ``max_amount_minor``.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Iterator
 
 import pytest
 
 from common.api import ApiFunction
 from common.bounds import ID_MAX_LENGTH
 
-from .fn_services import FakeProvider, call_api
-from .fn_support import Tenant, response_json
-from .test_fn_payment_api import BOOKING, act, build, captured_payment, provisioned, table
+from .conftest import REGION
+from .fn_services import FakeProvider, call_api, provision_services
+from .fn_support import Tenant, provision, response_json, tenant_config
+from .test_fn_payment_api import BOOKING, act, add_booking, build, captured_payment, table
 
 FORTY_DIGITS = 10**40
 TOO_LONG_ID = "b" * (ID_MAX_LENGTH + 1)
 
 
-@pytest.fixture
-def provider() -> FakeProvider:
-    return FakeProvider()
+pytestmark = pytest.mark.xdist_group("fn_payment_bounds")
+
+
+@dataclass(frozen=True)
+class Shared:
+    """One tenant for the whole module: every test compares the tenant before and after."""
+
+    tenant: Tenant
+    payment: ApiFunction[Any]
+    provider: FakeProvider
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
+    from moto import mock_aws
+
+    with mock_aws():
+        tenant = provision_services(provision("acme", "dev", tenant_config("acme", "dev"), REGION), REGION, api_key="bounds-provider-key")
+        add_booking(tenant, BOOKING, owner="user-1")
+        provider = FakeProvider()
+        yield Shared(tenant, build(tenant, tmp_path_factory.mktemp("bounds"), provider), provider)
 
 
 @pytest.fixture
-def tenant(provision_tenant: Callable[..., Tenant]) -> Tenant:
-    return provisioned(provision_tenant)
+def tenant(shared: Shared) -> Tenant:
+    return shared.tenant
 
 
 @pytest.fixture
-def payment(tenant: Tenant, code_root: Path, provider: FakeProvider) -> ApiFunction[Any]:
-    return build(tenant, code_root, provider)
+def payment(shared: Shared) -> ApiFunction[Any]:
+    return shared.payment
+
+
+@pytest.fixture
+def provider(shared: Shared) -> FakeProvider:
+    return shared.provider
+
+
+@pytest.fixture
+def untouched(tenant: Tenant, provider: FakeProvider) -> Iterator[None]:
+    """The test's requests write nothing and ask the provider nothing."""
+    calls, before = len(provider.calls), table(tenant, "payments")
+    yield
+    assert len(provider.calls) == calls and table(tenant, "payments") == before
 
 
 def max_amount(tenant: Tenant) -> int:
@@ -62,10 +94,9 @@ def assert_refused(response: dict[str, Any], field: str) -> None:
     ],
     ids=["forty-digits", "boolean", "negative", "float", "id-too-long", "id-as-number", "lowercase-currency", "long-currency"],
 )
-def test_authorize_refuses_unbounded_input(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider, change: dict[str, Any], field: str) -> None:
+def test_authorize_refuses_unbounded_input(payment: ApiFunction[Any], untouched: None, change: dict[str, Any], field: str) -> None:
     body = {"booking_id": BOOKING, "amount_minor": 1000, "currency": "INR", **change}
     assert_refused(call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "key-b"}), field)
-    assert provider.calls == [] and table(tenant, "payments") == []
 
 
 def test_the_policy_maximum_bounds_authorize_capture_and_refund(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
@@ -88,24 +119,20 @@ def test_capture_and_refund_amounts_are_bounded(payment: ApiFunction[Any], tenan
     assert len(provider.calls) == calls and table(tenant, "payments") == before
 
 
-def test_a_payment_id_out_of_bounds_is_400_on_every_route(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+def test_a_payment_id_out_of_bounds_is_400_on_every_route(payment: ApiFunction[Any], untouched: None) -> None:
     for payment_id in (TOO_LONG_ID, "pay.x"):
         assert_refused(call_api(payment, "GET", f"/payments/{payment_id}"), "payment_id")
         for action, body in (("capture", None), ("refund", {"amount_minor": 1})):
             assert_refused(act(payment, payment_id, action, "key-p", body=body), "payment_id")
-    assert provider.calls == [] and table(tenant, "payments") == []
 
 
-def test_the_idempotency_key_is_bounded(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
+def test_the_idempotency_key_is_bounded(payment: ApiFunction[Any], untouched: None) -> None:
     body = {"booking_id": BOOKING, "amount_minor": 1000, "currency": "INR"}
     for key in ("k" * (ID_MAX_LENGTH + 1), "tab\tkey", "ключ"):
         assert_refused(call_api(payment, "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": key}), "Idempotency-Key")
-    assert provider.calls == [] and table(tenant, "payments") == []
 
 
 def test_the_longest_allowed_idempotency_key_and_booking_id_work(payment: ApiFunction[Any], tenant: Tenant, provider: FakeProvider) -> None:
-    from .test_fn_payment_api import add_booking
-
     longest = "b" * ID_MAX_LENGTH
     add_booking(tenant, longest, owner="user-1")
     body = {"booking_id": longest, "amount_minor": 1000, "currency": "INR"}
