@@ -10,17 +10,15 @@ reads exactly like a missing object (404), writes nothing and asks the provider 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
 
 from common.api import ApiFunction
 
-from .conftest import REGION
-from .fn_services import FakeProvider, call_api, provision_services
-from .fn_support import Tenant, provision, response_json, set_in, tenant_config
-from .test_fn_payment_api import BOOKING, act, add_booking, build, table
+from .fn_services import FakeProvider, call_api
+from .fn_support import Tenant, response_json, set_in, tenant_config
+from .test_fn_payment_api import BOOKING, SharedPayments, act, shared_part, shared_payments, table
 
 OWNER, OTHER_CUSTOMER, DRIVER, DISPATCHER = ("user-1", "customer"), ("user-2", "customer"), ("drv-1", "driver"), ("ops-1", "dispatcher")
 PAYMENT_OPERATIONS = ["payment:authorize", "payment:capture", "payment:refund", "payment:read"]
@@ -37,44 +35,17 @@ CASES = [(route, principal, status) for route, statuses in EXPECTED.items() for 
 pytestmark = pytest.mark.xdist_group("fn_payment_access")
 
 
-@dataclass(frozen=True)
-class Shared:
-    """One tenant for the whole module (provisioning takes seconds, a request milliseconds): each
-    test makes its own payment and compares the tenant before and after, never against empty."""
-
-    tenant: Tenant
-    payment: ApiFunction[Any]
-    provider: FakeProvider
-
-
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
-    from moto import mock_aws
-
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedPayments]:
     config = tenant_config("acme", "dev")
     roles = config["global"]["security"]["authorization_policies"]["roles"]
     config = set_in(config, "global.security.authorization_policies.roles.driver", [*roles["driver"], *PAYMENT_OPERATIONS])
     config = set_in(config, "global.security.authorization_policies.roles.dispatcher", [*roles["dispatcher"], *PAYMENT_OPERATIONS])
-    with mock_aws():
-        tenant = provision_services(provision("acme", "dev", config, REGION), REGION, api_key="access-provider-key")
-        add_booking(tenant, BOOKING, owner=OWNER[0], driver=DRIVER[0])
-        provider = FakeProvider()
-        yield Shared(tenant, build(tenant, tmp_path_factory.mktemp("access"), provider), provider)
+    with shared_payments(tmp_path_factory.mktemp("access"), config, driver=DRIVER[0]) as shared:
+        yield shared
 
 
-@pytest.fixture
-def tenant(shared: Shared) -> Tenant:
-    return shared.tenant
-
-
-@pytest.fixture
-def payment(shared: Shared) -> ApiFunction[Any]:
-    return shared.payment
-
-
-@pytest.fixture
-def provider(shared: Shared) -> FakeProvider:
-    return shared.provider
+tenant, payment, provider = (shared_part(name) for name in ("tenant", "payment", "provider"))
 
 
 def fresh_key() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -24,6 +25,7 @@ from .fn_support import (
     build_function,
     emitted_metrics,
     import_handler,
+    provision,
     metric_total,
     response_json,
     scan_all,
@@ -112,6 +114,40 @@ def unreachable(client: Any, operation: str) -> Iterator[None]:
         yield
     finally:
         client.meta.events.unregister(event, fail)
+
+
+@dataclass(frozen=True)
+class SharedPayments:
+    """One tenant for a whole module (provisioning takes seconds, a request milliseconds): tests
+    that share it compare the tenant before and after each request, never against an empty one.
+    The module must run as one xdist group so no other module's moto runs inside it."""
+
+    tenant: Tenant
+    payment: ApiFunction[Any]
+    provider: FakeProvider
+
+
+@contextmanager
+def shared_payments(code_root: Path, config: dict[str, Any], driver: str | None = None) -> Iterator[SharedPayments]:
+    """A moto of its own with acme provisioned from ``config``, the booking ``BOOKING`` of user-1
+    (assigned to ``driver``), and the payment API built over a fake provider."""
+    from moto import mock_aws
+
+    with mock_aws():
+        tenant = provision_services(provision("acme", "dev", config, REGION), REGION, api_key=provider_key("acme"))
+        add_booking(tenant, BOOKING, owner="user-1", driver=driver)
+        provider = FakeProvider()
+        yield SharedPayments(tenant, build(tenant, code_root, provider), provider)
+
+
+def shared_part(name: str) -> Any:
+    """A fixture ``name`` (tenant, payment or provider) taken from the module's ``shared`` fixture."""
+
+    @pytest.fixture(name=name)
+    def part(shared: SharedPayments) -> Any:
+        return getattr(shared, name)
+
+    return part
 
 
 def details(tenant: Tenant) -> list[dict[str, Any]]:

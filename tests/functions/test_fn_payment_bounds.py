@@ -8,7 +8,6 @@ tenant's ``max_amount_minor``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
@@ -16,10 +15,9 @@ import pytest
 from common.api import ApiFunction
 from common.bounds import ID_MAX_LENGTH
 
-from .conftest import REGION
-from .fn_services import FakeProvider, call_api, provision_services
-from .fn_support import Tenant, provision, response_json, tenant_config
-from .test_fn_payment_api import BOOKING, act, add_booking, build, captured_payment, table
+from .fn_services import FakeProvider, call_api
+from .fn_support import Tenant, response_json, tenant_config
+from .test_fn_payment_api import BOOKING, SharedPayments, act, add_booking, captured_payment, shared_part, shared_payments, table
 
 FORTY_DIGITS = 10**40
 TOO_LONG_ID = "b" * (ID_MAX_LENGTH + 1)
@@ -28,39 +26,13 @@ TOO_LONG_ID = "b" * (ID_MAX_LENGTH + 1)
 pytestmark = pytest.mark.xdist_group("fn_payment_bounds")
 
 
-@dataclass(frozen=True)
-class Shared:
-    """One tenant for the whole module: every test compares the tenant before and after."""
-
-    tenant: Tenant
-    payment: ApiFunction[Any]
-    provider: FakeProvider
-
-
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared]:
-    from moto import mock_aws
-
-    with mock_aws():
-        tenant = provision_services(provision("acme", "dev", tenant_config("acme", "dev"), REGION), REGION, api_key="bounds-provider-key")
-        add_booking(tenant, BOOKING, owner="user-1")
-        provider = FakeProvider()
-        yield Shared(tenant, build(tenant, tmp_path_factory.mktemp("bounds"), provider), provider)
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedPayments]:
+    with shared_payments(tmp_path_factory.mktemp("bounds"), tenant_config("acme", "dev")) as shared:
+        yield shared
 
 
-@pytest.fixture
-def tenant(shared: Shared) -> Tenant:
-    return shared.tenant
-
-
-@pytest.fixture
-def payment(shared: Shared) -> ApiFunction[Any]:
-    return shared.payment
-
-
-@pytest.fixture
-def provider(shared: Shared) -> FakeProvider:
-    return shared.provider
+tenant, payment, provider = (shared_part(name) for name in ("tenant", "payment", "provider"))
 
 
 @pytest.fixture
