@@ -49,6 +49,9 @@ class Platform:
     provider: FakeProvider
     region: str
     _drains: list[Callable[[], list[dict[str, Any]]]] = field(default_factory=list)
+    #: Every call a function made that can change the tenant's tables (but the audit table) or
+    #: publish an event, as ``service.Operation``; see ``watch_writes``.
+    writes: list[str] = field(default_factory=list)
 
     def call(
         self,
@@ -104,6 +107,8 @@ def build_platform(tenant: Tenant, code_root: Path, region: str, modules: Mappin
         options: dict[str, Any] = {"opener": provider, "sleep": lambda _: None} if service == "payment" else {}
         functions[service] = build_function(module, tenant, code_root / service, **options)
     platform = Platform(tenant=tenant, functions=functions, provider=provider, region=region)
+    for function in functions.values():
+        watch_writes(platform, function)
     topics = [tenant.resources["booking"]["events_topic_arn"], tenant.resources["payment"]["events_topic_arn"]]
     platform._drains = [subscribe_probe(topic, region) for topic in topics]
     return platform
@@ -120,6 +125,33 @@ def shared_platform(tmp_root: Path, region: str, modules: Mapping[str, ModuleTyp
     with mock_aws():
         tenant = provision(TENANT_ID, ENVIRONMENT, config if config is not None else tenant_config(TENANT_ID, ENVIRONMENT), region)
         yield build_platform(tenant, tmp_root, region, modules)
+
+
+#: The AWS operations that change a table or publish an event.
+WRITE_OPERATIONS = {
+    "dynamodb": ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"),
+    "sns": ("Publish", "PublishBatch"),
+    "events": ("PutEvents",),
+}
+
+
+def watch_writes(platform: Platform, function: Any) -> None:
+    """Record in ``platform.writes`` each write call ``function`` makes (audit records aside).
+
+    A function reaches AWS only through its ``aws`` clients, one per service and process, so
+    creating them here and hooking them sees every write it can make: a request that made none
+    cannot have changed what the tenant holds.
+    """
+    audit_table = f'"{platform.tenant.prefix}-{AUDIT_KIND}"'
+
+    def record(params: Mapping[str, Any], model: Any, **_: Any) -> None:
+        body = params.get("body")
+        text = body.decode() if isinstance(body, bytes) else json.dumps(body, default=str)
+        if model.name in WRITE_OPERATIONS.get(model.service_model.service_name, ()) and not (audit_table in text and "TransactWriteItems" != model.name):
+            platform.writes.append(f"{model.service_model.service_name}.{model.name}")
+
+    for service in WRITE_OPERATIONS:
+        function.aws.client(service).meta.events.register("before-call.*.*", record)
 
 
 def retry_after(response: Mapping[str, Any]) -> str | None:
