@@ -126,6 +126,17 @@ def test_quote_limits_follow_business_rules_config(booking: ApiFunction[Any], ac
     assert {d["field"] for d in response_json(response)["error"]["details"]} == {"distance_km", "weight_kg"}
 
 
+def test_the_booking_horizon_comes_from_config(provision_tenant: Callable[..., Tenant], code_root: Path) -> None:
+    config = set_in(tenant_config("acme", "dev"), "services.booking.business.business_rules.max_advance_booking_days", 2)
+    function = build(provision_tenant("acme", config=config), code_root)
+    now = clock.utc_now()
+    assert create(function, "key-near", pickup_at=(now + timedelta(days=1)).isoformat())["statusCode"] == 201
+    refused = create(function, "key-far", pickup_at=(now + timedelta(days=3)).isoformat())
+    assert refused["statusCode"] == 400
+    [detail] = response_json(refused)["error"]["details"]
+    assert (detail["field"], "2 days" in detail["message"]) == ("pickup_at", True)
+
+
 @pytest.mark.parametrize("case", CASES["cases"], ids=lambda case: f"{case['config']}-{case['total_minor']}")
 def test_quote_through_the_api_matches_hand_computed_fares(provision_tenant: Callable[..., Tenant], code_root: Path, case: dict[str, Any]) -> None:
     config = set_in(tenant_config("acme", "dev"), "services.booking.business.pricing_models", CASES["configs"][case["config"]])

@@ -10,25 +10,35 @@ report stores nothing.
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
-from typing import Callable
+from typing import Iterator
 
 import pytest
 
 from common import clock
 
 from .fn_bookings import DISPATCHER, DRIVER, OTHER_CUSTOMER, OTHER_DRIVER, OWNER
-from .fn_support import Tenant, response_json
-from .fn_tracking import Tracked, position, provisioned
+from .fn_support import response_json
+from .fn_tracking import Tracked, position, shared_tracked
 
 MISSING_ID = "bk_aaaaaaaaaaaaaaaaaaaaaaaaaa"
 ALLOWED_TO_FOLLOW = [(OWNER, "customer"), (DRIVER, "driver"), (DISPATCHER, "dispatcher")]
 REFUSED_TO_FOLLOW = [(OTHER_CUSTOMER, "customer"), (OTHER_DRIVER, "driver")]
 
 
+# One tenant for the module (provisioning is most of a test's time); each test tracks a booking of its own.
+pytestmark = pytest.mark.xdist_group("tracking-access")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
+    with shared_tracked(tmp_path_factory.mktemp("tracking-access")) as tracked:
+        yield tracked
+
+
 @pytest.fixture
-def tracked(provision_tenant: Callable[..., Tenant], tmp_path: Path) -> Tracked:
-    tracked = Tracked.of(provisioned(provision_tenant), tmp_path)
+def tracked(shared: Tracked) -> Tracked:
+    """A booking of ``OWNER`` assigned to ``DRIVER``, with one position reported."""
+    tracked = shared.fresh()
     assert tracked.post(position(clock.utc_now() - timedelta(minutes=1)))["statusCode"] == 201
     return tracked
 
@@ -48,16 +58,16 @@ def test_the_assigned_driver_and_operators_report_positions(tracked: Tracked, us
     response = tracked.post(position(), user=user, roles=roles)
     assert response["statusCode"] == 201
     assert response_json(response)["reported_by"] == user
-    assert len(tracked.table("tracking")) == 2
+    assert len(tracked.positions()) == 2
 
 
 @pytest.mark.parametrize(("user", "roles", "status"), [(OTHER_DRIVER, "driver", 404), (OWNER, "customer", 403)], ids=["another-driver", "the-customer"])
 def test_other_drivers_and_customers_report_nothing(tracked: Tracked, user: str, roles: str, status: int) -> None:
-    before = tracked.table("tracking")
+    before = tracked.positions()
     response = tracked.post(position(), user=user, roles=roles)
     # Customers are not granted tracking:write at all (403); another driver is, but not on this booking.
     assert response["statusCode"] == status
-    assert tracked.table("tracking") == before
+    assert tracked.positions() == before
 
 
 def test_no_driver_reports_on_a_booking_not_yet_assigned(tracked: Tracked) -> None:

@@ -9,8 +9,7 @@ booleans, never beyond what any vehicle does or DynamoDB holds), page sizes pars
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Iterator
 
 import pytest
 from pydantic import ValidationError
@@ -20,13 +19,23 @@ from tracking.config_schema import MAX_CLOCK_SKEW_CEILING_SECONDS, TrackingRules
 from tracking.models import SPEED_CEILING_KMH
 
 from .fn_bookings import DRIVER, OWNER
-from .fn_support import FakeLambdaContext, Tenant, api_event, authorizer_for, response_json
-from .fn_tracking import Tracked, position, provisioned
+from .fn_support import FakeLambdaContext, api_event, authorizer_for, response_json
+from .fn_tracking import Tracked, position, shared_tracked
+
+
+# One tenant for the module (provisioning is most of a test's time); each test tracks a booking of its own.
+pytestmark = pytest.mark.xdist_group("tracking-bounds")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracked]:
+    with shared_tracked(tmp_path_factory.mktemp("tracking-bounds")) as tracked:
+        yield tracked
 
 
 @pytest.fixture
-def tracked(provision_tenant: Callable[..., Tenant], tmp_path: Path) -> Tracked:
-    return Tracked.of(provisioned(provision_tenant), tmp_path)
+def tracked(shared: Tracked) -> Tracked:
+    return shared.fresh()
 
 
 def fields_of(response: dict[str, Any]) -> set[str]:
@@ -38,9 +47,10 @@ def fields_of(response: dict[str, Any]) -> set[str]:
 @pytest.mark.parametrize("booking_id", ["b" * (ID_MAX_LENGTH + 1), "bk_a%3Bb", "bk_ä"], ids=["longer-than-an-id", "punctuation", "non-ascii"])
 def test_a_path_id_out_of_bounds_is_400_on_every_route(tracked: Tracked, route: str, booking_id: str) -> None:
     method = "POST" if route == "positions" else "GET"
+    before = tracked.table("tracking")
     response = tracked.send(method, f"/tracking/{booking_id}/{route}", body=position() if method == "POST" else None)
     assert fields_of(response) == {"booking_id"}
-    assert tracked.table("tracking") == []
+    assert tracked.table("tracking") == before
 
 
 @pytest.mark.parametrize(
@@ -78,7 +88,7 @@ def test_a_path_id_out_of_bounds_is_400_on_every_route(tracked: Tracked, route: 
 )
 def test_numbers_out_of_bounds_or_not_numbers_are_400_and_nothing_is_stored(tracked: Tracked, overrides: dict[str, Any], field: str) -> None:
     assert field in fields_of(tracked.post(position(**overrides)))
-    assert tracked.table("tracking") == []
+    assert tracked.positions() == []
 
 
 @pytest.mark.parametrize("token", ["1e400", "NaN", "Infinity"], ids=["overflows-to-infinity", "nan", "infinity"])
@@ -88,14 +98,14 @@ def test_non_finite_json_numbers_are_400(tracked: Tracked, token: str) -> None:
     raw = f'{{"lat": {token}, ' + json.dumps(rest)[1:]
     event = api_event("POST", f"/tracking/{tracked.booking_id}/positions", raw_body=raw, authorizer=authorizer_for("acme", DRIVER, "driver"))
     assert fields_of(tracked.function.lambda_handler(event, FakeLambdaContext())) == {"lat"}
-    assert tracked.table("tracking") == []
+    assert tracked.positions() == []
 
 
 def test_a_coordinate_too_small_for_dynamodb_is_stored_as_zero(tracked: Tracked) -> None:
     response = tracked.post(position(lat=1e-300, speed_kmh=5e-200))
     assert response["statusCode"] == 201
     assert (response_json(response)["lat"], response_json(response)["speed_kmh"]) == (0.0, 0.0)
-    [stored] = tracked.table("tracking")
+    [stored] = tracked.positions()
     assert (stored["lat"], stored["speed_kmh"]) == (0, 0)
 
 
