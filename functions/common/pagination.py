@@ -38,7 +38,8 @@ def decode_cursor(cursor: str, partition: str, field: str = "cursor") -> dict[st
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        # RecursionError: a crafted cursor of deeply nested JSON (a real one nests two levels).
         raise invalid from None
     if not isinstance(key, dict) or sorted(key) != sorted(KEY_ATTRIBUTES):
         raise invalid

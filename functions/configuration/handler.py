@@ -59,6 +59,9 @@ class ConfigReadApi:
             listing = fallback.listing(path, scope.config.technical.fallback.sensitive_entries) if fallback is not None else None
             if listing is None:
                 raise ServiceUnavailable("the config store is unavailable and the fallback holds nothing for this path") from exc
+            # Answered, but from the fallback: the outage is counted as a 503 would be.
+            self._function.obs.count(ServiceUnavailable.metric)
+            self._function.logger.warning("config store unavailable; answered from the fallback", extra={"error_type": type(exc).__name__})
         return listing.as_dict(), 200
 
 

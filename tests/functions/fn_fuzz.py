@@ -11,6 +11,7 @@ that are not JSON at all.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import string
@@ -200,6 +201,9 @@ def body_text(model_schema: JsonSchema | None, *, bodiless: bool = False) -> st.
 
 # --- paths and queries -----------------------------------------------------------------------------
 
+#: A cursor (URL-safe base64 JSON, as ``common.pagination`` makes them) nesting deeper than
+#: ``json.loads`` can recurse, yet short enough for a query value.
+DEEP_CURSOR = base64.urlsafe_b64encode(b"[" * 9000).decode()
 #: Characters a path parameter can carry through API Gateway and the router.
 PATH_CHARACTERS = string.ascii_letters + string.digits + "-_.~ %+"
 
@@ -216,7 +220,7 @@ def path_value(seeded: str) -> st.SearchStrategy[str]:
 
 def query_values(model_schema: JsonSchema | None) -> st.SearchStrategy[dict[str, str]]:
     """Query string parameters: from the query model's properties (strings) or hostile."""
-    hostile_text = st.one_of(st.sampled_from(("²", "٣", "9" * 5000, "-1", "0", "", "1e3", "x" * 10_000)), st.text(max_size=DRAWN_MAX))
+    hostile_text = st.one_of(st.sampled_from(("²", "٣", "9" * 5000, "-1", "0", "", "1e3", "x" * 10_000, DEEP_CURSOR)), st.text(max_size=DRAWN_MAX))
     if model_schema is None:
         return st.dictionaries(st.text(min_size=1, max_size=10), hostile_text, max_size=2)
     names = sorted(model_schema.get("properties", {}))

@@ -3,6 +3,7 @@ validation, retries, the HTTPS client, audit records and the fallback document."
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import urllib.error
@@ -142,8 +143,9 @@ def test_cursor_round_trips_within_its_partition() -> None:
         encode_cursor({"pk": {"N": "1"}, "sk": {"S": "x"}}),
         encode_cursor({"pk": {"S": "TENANT#acme#USER#u-1"}, "sk": {"S": "x"}, "extra": {"S": "y"}}),
         "W10",  # "[]"
+        base64.urlsafe_b64encode(b"[" * 9000).decode(),  # deeper than json.loads can recurse
     ],
-    ids=["garbage", "other-partition", "missing-sort-key", "wrong-type", "extra-attribute", "not-an-object"],
+    ids=["garbage", "other-partition", "missing-sort-key", "wrong-type", "extra-attribute", "not-an-object", "deep-nesting"],
 )
 def test_foreign_or_malformed_cursor_is_a_bad_request(cursor: str) -> None:
     with pytest.raises(BadRequest) as raised:
