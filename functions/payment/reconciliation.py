@@ -34,7 +34,7 @@ from common.events import DomainEvent, EventPublisher
 from .api_key import ProviderApiKey
 from .config_schema import PaymentConfig
 from .provider import ProviderClient, provider_call
-from .repository import AUTHORIZE, AUTHORIZING, CAPTURE, CAPTURING, REFUND, REFUND_PENDING, Marker, PaymentRepository
+from .repository import AUTHORIZE, AUTHORIZING, CAPTURE, CAPTURING, MARKER_ATTRIBUTE, REFUND, REFUND_PENDING, Marker, PaymentRepository
 from .settlement import Publish, Settlement
 
 SETTLED, STILL_PENDING, FINISHED, ORPHANED = "settled", "still pending", "finished", "orphaned"
@@ -86,7 +86,9 @@ class Reconciler:
             if not dry_run:
                 self._repository.drop_marker(marker.sort_key)
             return _outcome(marker, WOULD_FINISH if dry_run else ORPHANED, "missing")
-        pending = _is_pending(marker.operation, record)
+        # Pending for this marker: a later operation's pending state (a capture begun after an
+        # authorization whose marker was left) is that operation's marker's to settle.
+        pending = _is_pending(marker.operation, record) and record.get(MARKER_ATTRIBUTE) == marker.sort_key
         if dry_run:
             return _outcome(marker, WOULD_SETTLE if pending else WOULD_FINISH, str(record["status"]))
         try:

@@ -78,6 +78,15 @@ def marker_sort_key(started_at: str, payment_id: str, operation: str, refund_id:
     return "#".join(part for part in (started_at, payment_id, operation, refund_id) if part)
 
 
+def marker_operation(sort_key: str) -> str:
+    """The operation a marker sort key names (ids and times hold no ``#``).
+
+    >>> marker_operation("2026-01-02T03:04:05.000006Z#pay_x#capture")
+    'capture'
+    """
+    return sort_key.split("#")[2]
+
+
 @dataclass(frozen=True)
 class Marker:
     """One unfinished operation: which payment (and refund), which step, since when."""

@@ -26,7 +26,19 @@ from typing import Any, Callable, Mapping
 from common import clock
 
 from .errors import PaymentDeclined, ProviderAnswerUnreadable, ProviderError
-from .repository import AUTHORIZED, AUTHORIZING, CAPTURED, CAPTURING, MARKER_ATTRIBUTE, REFUND_PENDING, REFUND_SUCCEEDED, PaymentRepository, payment_key, refund_key
+from .repository import (
+    AUTHORIZED,
+    AUTHORIZING,
+    CAPTURED,
+    CAPTURING,
+    MARKER_ATTRIBUTE,
+    REFUND_PENDING,
+    REFUND_SUCCEEDED,
+    PaymentRepository,
+    marker_operation,
+    payment_key,
+    refund_key,
+)
 
 #: ``post(path, body, idempotency_key)``: one provider request (``ProviderClient.post`` bound to
 #: the tenant's endpoint and key).
@@ -107,7 +119,7 @@ class Settlement:
 
     def finish_payment(self, payment: Mapping[str, Any], operation: str, marker_sort_key: str | None = None) -> None:
         """Publish what ``operation`` did to ``payment`` (if it succeeded) and drop its marker."""
-        marker = marker_sort_key or payment.get(MARKER_ATTRIBUTE)
+        marker = marker_sort_key or _own_marker(payment, operation)
         if marker is None:
             return
         status = payment["status"]
@@ -121,7 +133,7 @@ class Settlement:
 
     def finish_refund(self, payment: Mapping[str, Any], refund: Mapping[str, Any], marker_sort_key: str | None = None) -> None:
         """Publish a paid-out refund and drop its marker; a pending refund keeps it."""
-        marker = marker_sort_key or refund.get(MARKER_ATTRIBUTE)
+        marker = marker_sort_key or _own_marker(refund, "refund")
         if marker is None or refund["status"] == REFUND_PENDING:
             return
         if refund["status"] == REFUND_SUCCEEDED:
@@ -141,6 +153,13 @@ class Settlement:
 
     def _stored(self, payment_id: str, before: Mapping[str, Any]) -> dict[str, Any]:
         return self.repository.get(payment_id) or dict(before)
+
+
+def _own_marker(record: Mapping[str, Any], operation: str) -> str | None:
+    """The record's marker if it is ``operation``'s: a payment being captured carries the
+    capture's marker, which an authorization retried much later must leave alone."""
+    marker = record.get(MARKER_ATTRIBUTE)
+    return str(marker) if marker is not None and marker_operation(str(marker)) == operation else None
 
 
 def _now() -> str:

@@ -363,3 +363,28 @@ def test_a_retry_of_a_pending_capture_with_another_amount_is_a_conflict(payment:
     assert act(payment, payment_id, "capture", "key-c", body={"amount_minor": 2000})["statusCode"] == 409
     assert get(payment, payment_id)["pending_capture_minor"] == 1000
     assert response_json(act(payment, payment_id, "capture", "key-c", body={"amount_minor": 1000}))["captured_minor"] == 1000
+
+
+def test_each_operation_settles_its_own_marker_when_an_authorization_and_a_capture_are_both_unfinished(
+    payment: ApiFunction[Any], acme_payments: Tenant, provider: FakeProvider, reconcile: Callable[..., dict[str, Any]]
+) -> None:
+    events = subscribe_probe(acme_payments.resources["payment"]["events_topic_arn"], REGION)
+    with unreachable(payment.aws.client("sns"), "Publish"):
+        assert_unavailable(authorize(payment, "key-a"))  # authorized; its event (and marker) left
+    [stored] = details(acme_payments)
+    provider.fail_with = "unreachable"
+    assert_unavailable(act(payment, stored["payment_id"], "capture", "key-c"))
+    provider.fail_with = None
+    # The authorization retried once its idempotency record is gone: it leaves the capture alone.
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for item in dynamodb.scan(TableName=acme_payments.resources["payment"]["idempotency_table"])["Items"]:
+        dynamodb.delete_item(TableName=acme_payments.resources["payment"]["idempotency_table"], Key={"id": item["id"]})
+    assert authorize(payment, "key-a")["statusCode"] == 201
+    assert sorted(m["operation"] for m in markers(acme_payments)) == ["authorize", "capture"]
+    calls = len(provider.calls)
+    assert reconcile() == {"operations": 2, "still_pending": 0}
+    assert len(provider.calls) == calls + 1  # the capture, asked once: for its own marker only
+    assert get(payment, stored["payment_id"])["status"] == "CAPTURED"
+    assert sorted(e["event_type"] for e in events()) == ["payment.authorized", "payment.captured"]
+    assert markers(acme_payments) == []
+
