@@ -70,8 +70,9 @@ def section(real: tuple[float, list[float]], baseline: tuple[float, list[float]]
         f"Target: p95 under {TARGET_P95_SECONDS:g} s: **{verdict}** ({real_p95:.2f} s; {real_p95 / base_p95:,.0f}x the baseline's "
         f"{base_p95 * 1000:.0f} ms). The gate is the offline plan of four stacks (the two shared stacks, whose outputs the "
         "tenant stacks read, and the tenant's two) with both policy packs, in a scratch copy of the registry. Nothing of it "
-        "can come from the plan cache: a new tenant changes what each shared stack deploys (its tenant list), and the "
-        "isolation rules look for every other tenant's names in each stack, so all four stacks are planned from scratch, "
+        "can come from the plan cache: the stacks' config names the scratch registry (a new folder per request), a new "
+        "tenant changes what each shared stack deploys (its tenant list), and the isolation rules look for every other "
+        "tenant's names in each stack; so all four stacks are planned from scratch, "
         "one after another in the API process (the planner keeps its policy session in module state: one gate at a time). "
         "Meeting the target needs a gate that plans only the tenant's stacks against cached shared outputs.",
         "",

@@ -114,12 +114,16 @@ def _busy(exc: TenantBusy) -> JSONResponse:
 
 def _gate(svc: Services, tenant: Tenant, text: str) -> list[str]:
     """The gate over ``tenant``'s stacks, with its file reading ``text`` in a scratch registry."""
-    scratch = scratch_registry(svc.registry, svc.settings.path(svc.settings.section.gate_dir), tenant.id, text)
+    section = svc.settings.section
+    scratch = scratch_registry(svc.registry, svc.settings.path(section.gate_dir), tenant.id, text)
     try:
-        loaded = load_registry([scratch])
+        # The other tenants as the real registry holds them (unchanged files come from the cache),
+        # the candidate as just checked: the scratch copy is only what the planned program reads.
+        loaded = load_registry([svc.registry], cache_dir=svc.settings.path(section.registry_cache_dir))
         loaded.raise_for_errors()
-        stacks = all_stacks(loaded.tenants, svc.defaults.platform.environments, only_tenants=[tenant.id])
-        return svc.gate(stacks, loaded.tenants, svc.defaults, scratch)
+        tenants = {**loaded.tenants, tenant.id: tenant}
+        stacks = all_stacks(tenants, svc.defaults.platform.environments, only_tenants=[tenant.id])
+        return svc.gate(stacks, tenants, svc.defaults, scratch)
     except (UserError, UserErrors) as exc:
         # The entry passed its own checks but its stacks cannot be planned (a service's config
         # contract, another registry file): a refusal too, said with the real registry's paths.
