@@ -55,7 +55,8 @@ def serve(
     app = create_app(settings, registry=registry, queue=JobQueue(settings, redis_url=redis), database=store)
     section = settings.section
     _logging()
-    uvicorn.run(app, host=host or section.server_host, port=port or section.server_port, log_level="info")
+    # No access log: the audit trail records every request (with its token id and outcome).
+    uvicorn.run(app, host=host or section.server_host, port=port or section.server_port, log_level="info", access_log=False)
 
 
 def worker(
