@@ -127,10 +127,11 @@ def _run(tenant_id: str, environment: str, region: str, older_than: Optional[int
 
 
 def _quiet_logger() -> Any:
-    """The config client's logger: warnings only, to stderr (stdout holds the table)."""
+    """The config client's logger: errors only, to stderr (stdout holds the table). Its warning
+    about a missing config tree says what the one ``error:`` line says already."""
     from aws_lambda_powertools import Logger
 
-    return Logger(service=SERVICE, level=logging.WARNING, logger_handler=logging.StreamHandler(sys.stderr))
+    return Logger(service=SERVICE, level=logging.ERROR, logger_handler=logging.StreamHandler(sys.stderr))
 
 
 def _print(outcomes: list[Any], dry_run: bool) -> None:

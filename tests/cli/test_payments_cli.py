@@ -150,7 +150,8 @@ def dangling_refund(tenant: Tenant, payment_id: str, refund_id: str, started: da
         ExpressionAttributeValues={":c": {"S": "CAPTURED"}, ":a": {"N": str(AMOUNT)}},
     )
     for marker in repo.markers_before(started + timedelta(seconds=1), 10):
-        repo.drop_marker(marker.sort_key)
+        if marker.payment_id == payment_id:  # the authorization is over
+            repo.drop_marker(marker.sort_key)
     refund = {
         "refund_id": refund_id,
         "payment_id": payment_id,
@@ -241,5 +242,16 @@ def test_config_missing_from_ssm_is_one_line_and_exit_2(monkeypatch: pytest.Monk
     with mock_aws():  # an account where the stack was never deployed
         result = run_cli("payments", "reconcile", "--stack", "acme-dev")
     assert result.code == 2
-    [line] = result.error_lines
-    assert "stack 'acme-dev'" in line and "config unavailable" in line
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: stack 'acme-dev'") and "config unavailable" in line
+
+
+def test_one_run_settles_operations_of_every_kind_and_lists_each(acme: Tenant, provider: FakeProviderServer) -> None:
+    dangling_authorization(acme, "pay_a", an_hour_ago())
+    dangling_refund(acme, "pay_b", "rf_b", an_hour_ago())
+    result = run_cli("payments", "reconcile", "--stack", "acme-dev")
+    assert result.code == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if "pay_" in line]
+    assert len(rows) == 2 and "AUTHORIZED" in rows[0] and "SUCCEEDED" in rows[1]
+    assert result.stdout.splitlines()[-1] == "2 operation(s): 2 settled"
+    assert sorted(key for _, key in provider.requests) == ["pay_a:authorize", "rf_b:refund"]
