@@ -15,16 +15,20 @@ import base64
 import json
 import math
 import string
-from datetime import timezone
+from datetime import timedelta, timezone
 from typing import Any, Mapping
 
 from hypothesis import strategies as st
+
+from common import clock
 
 #: Longest string or list the schema side draws where the model sets no bound: long enough to
 #: reach the code paths, short enough to keep examples fast (huge values come from the hostile side).
 DRAWN_MAX = 40
 #: Largest "modest" number drawn: small quantities are the ones a tenant's business rules accept.
 MODEST_MAX = 100
+#: How far from now a "near" moment is drawn: two days either way.
+NEAR_SECONDS = 2 * 24 * 3600
 #: Nesting the hostile side builds: beyond every request model, within and beyond the body cap.
 HOSTILE_DEPTHS = (40, 5_000, 100_000)
 
@@ -104,7 +108,10 @@ def _high(schema: JsonSchema, step: int) -> Any:
 def _string(schema: JsonSchema) -> st.SearchStrategy[str]:
     low, high = schema.get("minLength", 0), schema.get("maxLength")
     if schema.get("format") == "date-time":
-        return st.datetimes(timezones=st.just(timezone.utc)).map(lambda moment: moment.isoformat())
+        # Mostly near now (what windows like "a position of the last minutes" or "a pickup in the
+        # coming days" accept), sometimes any moment at all.
+        near = st.integers(min_value=-NEAR_SECONDS, max_value=NEAR_SECONDS).map(lambda seconds: clock.utc_now() + timedelta(seconds=seconds))
+        return st.one_of(near, near, st.datetimes(timezones=st.just(timezone.utc))).map(lambda moment: moment.isoformat())
     if "pattern" in schema:
         drawn = st.from_regex(schema["pattern"], fullmatch=True)
         return drawn.filter(lambda text: low <= len(text) <= (high if high is not None else len(text)))

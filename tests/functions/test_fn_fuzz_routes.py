@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import uuid
 from typing import Any, Iterator
 
 import pytest
@@ -74,18 +75,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield platform
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def seeded(platform: Platform) -> dict[str, str]:
-    """A value per path parameter that names an existing object, made through the API itself: a
-    booking of the customer with a driver assigned, a payment authorised for it, a config path."""
-    created = platform.call("booking", "POST", "/bookings", body=shipment(), headers={"Idempotency-Key": "seed-booking"}, user=OWNER, roles="customer")
+    """A value per path parameter that names an existing object, made through the API itself for
+    each test (a route's fuzzing may cancel, capture or refund them): a booking of the customer with
+    a driver assigned, a payment authorised for it, a config path."""
+    created = platform.call("booking", "POST", "/bookings", body=shipment(), headers={"Idempotency-Key": str(uuid.uuid4())}, user=OWNER, roles="customer")
     assert created["statusCode"] == 201, created["body"]
     booking = str(response_json(created)["booking_id"])
     assigned = platform.call("booking", "POST", f"/bookings/{booking}/assign", body={"driver_id": DRIVER}, path_parameters={"booking_id": booking}, resource="/bookings/{booking_id}/assign")
     assert assigned["statusCode"] == 200, assigned["body"]
     currency = platform.tenant.config["services"]["payment"]["business"]["business_rules"]["currency"]
     body = {"booking_id": booking, "amount_minor": 1000, "currency": currency}
-    paid = platform.call("payment", "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": "seed-payment"}, user=OWNER, roles="customer")
+    paid = platform.call("payment", "POST", "/payments/authorize", body=body, headers={"Idempotency-Key": str(uuid.uuid4())}, user=OWNER, roles="customer")
     assert paid["statusCode"] in (200, 201), paid["body"]
     return {"booking_id": booking, "payment_id": str(response_json(paid)["payment_id"]), "path": CONFIG_PATH}
 
