@@ -268,7 +268,8 @@ class ConfigurationClient(Generic[ServiceT]):
             model = tree.schema.model_validate(values)
         except ValidationError as exc:
             return self._use_fallback(tree, f"invalid values at {_error_locations(exc)}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
+            # RecursionError: a value nested deeper than json.loads recurses (SSM holds up to 8 KB).
             return self._use_fallback(tree, f"undecodable values ({exc.__class__.__name__})")
         snapshot = ConfigSnapshot(model=model, values=freeze(values), version=config_version(values), source=SOURCE_SSM)
         self._loaded[tree.name] = _Loaded(snapshot=snapshot, raw=raw, fallback_until=None)

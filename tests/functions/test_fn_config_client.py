@@ -161,10 +161,11 @@ def test_invalid_value_in_ssm_falls_back_and_counts_a_configuration_error(acme: 
     assert config_errors(metrics) == 1
 
 
-def test_undecodable_json_in_ssm_falls_back(acme: Tenant, code_root: Path, metrics: Metrics) -> None:
+@pytest.mark.parametrize("value", ["{not json", "[" * 2000 + "]" * 2000], ids=["malformed", "nested-beyond-the-parser"])
+def test_undecodable_json_in_ssm_falls_back(acme: Tenant, code_root: Path, metrics: Metrics, value: str) -> None:
     client = make_client(acme, code_root, metrics)
     boto3.client("ssm", region_name=REGION).put_parameter(
-        Name="/acme/services/booking/dev/business/pricing_models", Value="{not json", Type="String", Overwrite=True
+        Name="/acme/services/booking/dev/business/pricing_models", Value=value, Type="String", Overwrite=True
     )
     assert client.service_config().source == SOURCE_FALLBACK
     assert config_errors(metrics) == 1

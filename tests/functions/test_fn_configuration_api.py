@@ -202,6 +202,13 @@ def test_a_path_deeper_than_ssms_hierarchy_is_400(api: ApiFunction[Any]) -> None
     assert [d["type"] for d in response_json(response)["error"]["details"]] == ["too_deep"]
 
 
+def test_an_entry_nested_beyond_the_json_parser_is_shown_as_text(api: ApiFunction[Any], acme: Tenant) -> None:
+    deep = "[" * 2000 + "]" * 2000
+    boto3.client("ssm", region_name=REGION).put_parameter(Name=f"/{acme.tenant_id}/global/operational/deep_entry", Value=deep, Type="String")
+    [entry] = response_json(read(api, "global/operational/deep_entry"))["entries"]
+    assert entry["value"] == deep
+
+
 def test_every_answer_matches_the_routes_response_model(api: ApiFunction[Any]) -> None:
     for path in ("global/compliance", "services/booking/dev/business/pricing_models", "global/security"):
         listing = ConfigListingView.model_validate(response_json(read(api, path)))
