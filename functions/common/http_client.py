@@ -59,7 +59,8 @@ class RetryingHttpClient:
                 last_error = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 last_error = type(exc).__name__
-            except ValueError:
+            except (ValueError, RecursionError):
+                # RecursionError: an answer nested deeper than json.loads recurses is no JSON we use.
                 raise HttpFailure(f"GET {url}: the answer is not JSON") from None
             if attempt < self.retry.max_attempts:
                 self._sleep(backoff_seconds(self.retry, attempt))

@@ -243,6 +243,14 @@ def test_https_client_does_not_retry_client_errors_or_plain_http() -> None:
         client.get_json("http://example.test/jwks.json")
 
 
+@pytest.mark.parametrize("answer", [b"{not json", b"[" * 100_000], ids=["malformed", "nested-beyond-the-parser"])
+def test_https_client_reports_an_unreadable_answer(answer: bytes) -> None:
+    opener, _ = scripted_opener([answer])
+    client = RetryingHttpClient(TIMEOUTS["provider_timeout_seconds"], RETRY, opener=opener, sleep=lambda _: None)
+    with pytest.raises(HttpFailure, match="not JSON"):
+        client.get_json("https://example.test/jwks.json")
+
+
 # --- audit records -------------------------------------------------------------------------------
 
 
