@@ -152,14 +152,6 @@ def page_size(raw: str | None, maximum: int, field: str = "limit", *, default: i
     return int(digits)
 
 
-def query_value(query: dict[str, str], name: str, max_length: int = QUERY_VALUE_MAX_LENGTH) -> str | None:
-    """Query parameter ``name``, or None; ``BadRequest`` when it is longer than ``max_length``."""
-    value = query.get(name)
-    if value is not None and len(value) > max_length:
-        raise BadRequest("invalid request", [FieldError(name, f"must be at most {max_length} characters", "string_too_long")])
-    return value
-
-
 def utf8_fits(text: str, max_bytes: int) -> bool:
     """Whether ``text`` is at most ``max_bytes`` bytes in UTF-8, without encoding a long string."""
     if len(text) * UTF8_MAX_BYTES_PER_CHAR <= max_bytes:

@@ -31,6 +31,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
+from .bounds import DYNAMODB_ITEM_MAX_BYTES
+
 #: The model config of a contract model: strict types, read-only, unknown entries refused. For a
 #: contract class that extends a view base (``class X(AuditedResources): model_config = CONTRACT``).
 CONTRACT = ConfigDict(strict=True, frozen=True, extra="forbid")
@@ -141,15 +143,12 @@ class RetryPolicies(ContractModel):
         return self
 
 
-#: API Gateway accepts request payloads up to 10 MB (API Gateway quota "Payload size", not adjustable).
-API_GATEWAY_PAYLOAD_MAX_BYTES = 10 * 1024 * 1024
-
-
 class RequestLimits(ContractModel):
     """``global/operational/request_limits``: the largest request body (bytes) and the deepest JSON
     nesting (objects and arrays) the API template lets through to any endpoint."""
 
-    body_max_bytes: int = Field(ge=1, le=API_GATEWAY_PAYLOAD_MAX_BYTES)
+    # A body larger than a DynamoDB item (400 KB) could never be stored as one.
+    body_max_bytes: int = Field(ge=1, le=DYNAMODB_ITEM_MAX_BYTES)
     # Python's json module recurses once per level; a depth near the interpreter's recursion limit
     # would raise RecursionError, which the template's linear pre-scan exists to rule out.
     body_max_depth: int = Field(ge=1, le=100)
