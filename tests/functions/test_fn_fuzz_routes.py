@@ -13,6 +13,9 @@ request:
 - a 2xx body validates against the route's response model, a 4xx/5xx body against the common
   ``ErrorResponse``.
 
+Completeness: every route declares ``response=``, and every route whose endpoint reads the body
+or the query string declares ``body=`` or ``query=`` (found by watching what the endpoint reads).
+
 Examples per route are bounded (``EXAMPLES``), with no deadline: the file runs in seconds.
 """
 
@@ -28,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-import common.validation
+import common.api
 from common.errors import ErrorResponse
 from common.routes import ApiRoute
 from ubertruck.contracts import service_packages_with
@@ -134,23 +137,42 @@ def test_every_route_declares_a_response_model(service: str, route: ApiRoute) ->
         model_of(service, reference)
 
 
+class EndpointReads(dict[str, Any]):
+    """A proxy event that records which of its keys are read once the template has checked it
+    (``common.api.check_body_limits`` is the last thing the template does before the endpoint)."""
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        super().__init__(event)
+        self.recording = False
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self.recording:
+            self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        if self.recording:
+            self.read.add(key)
+        return super().__getitem__(key)
+
+
 @pytest.mark.parametrize(("service", "route"), ROUTES, ids=ROUTE_IDS)
-def test_every_route_that_reads_a_body_declares_its_model(platform: Platform, seeded: dict[str, str], service: str, route: ApiRoute, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The template reads every body to check its limits (with a size cap); an endpoint reads it
-    # through common.validation.json_body (without one).
-    endpoint_reads: list[bool] = []
-    template_reading = common.validation._body_text
+def test_every_route_that_reads_a_body_or_query_declares_its_model(platform: Platform, seeded: dict[str, str], service: str, route: ApiRoute, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = common.api.check_body_limits
 
-    def spy(event: Any, max_bytes: int | None = None) -> str | None:
-        if max_bytes is None:
-            endpoint_reads.append(True)
-        return template_reading(event, max_bytes)
+    def check_then_record(event: Any, limits: Any) -> None:
+        checked(event, limits)
+        event.recording = True
 
-    monkeypatch.setattr(common.validation, "_body_text", spy)
+    monkeypatch.setattr(common.api, "check_body_limits", check_then_record)
+    read: set[str] = set()
     for user, roles in ((OWNER, "admin"), (OWNER, "customer"), (DRIVER, "driver")):
-        event = _event(route, {name: seeded[name] for name in route.parameters}, json.dumps({}), {}, (user, roles), f"complete-{route.handler}-{roles}")
+        event = EndpointReads(_event(route, {name: seeded[name] for name in route.parameters}, json.dumps({}), {"limit": "1"}, (user, roles), str(uuid.uuid4())))
         platform.functions[service].lambda_handler(event, FakeLambdaContext())
-    assert not endpoint_reads or route.body is not None, f"{service} {route.key} reads a body: declare body= in {service}/routes.py"
+        read |= event.read
+    assert "body" not in read or route.body is not None, f"{service} {route.key} reads a body: declare body= in {service}/routes.py"
+    assert "queryStringParameters" not in read or route.query is not None, f"{service} {route.key} reads its query: declare query= in {service}/routes.py"
 
 
 # --- the properties --------------------------------------------------------------------------------
