@@ -203,10 +203,17 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         headers: dict[str, str] = {}
         if isinstance(exc, ServiceUnavailable):
             if exc.retry_after_seconds is None:
-                exc.retry_after_seconds = self.config.retry_after_seconds()
+                exc.retry_after_seconds = self._retry_after_seconds()
             if exc.retry_after_seconds is not None:
                 headers[RETRY_AFTER_HEADER] = str(exc.retry_after_seconds)
         return json_response(exc.status_code, exc.body(_current_scope.get().request_id), headers)
+
+    def _retry_after_seconds(self) -> int | None:
+        """The delay a 503 names: from the config this request loaded, else whatever the client has."""
+        snapshot = _current_scope.get().global_snapshot
+        if snapshot is not None:
+            return snapshot.model.operational.dependency_outage.retry_after_seconds
+        return self.config.retry_after_seconds()
 
     def _configuration_error(self, exc: ConfigurationError) -> Response:
         # The config client has counted the ConfigurationError metric already.
