@@ -13,9 +13,9 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence, Unpack
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -140,17 +140,13 @@ class JobStore:
 
     def for_tenant(self, tenant: str) -> list[JobRecord]:
         """The tenant's jobs, newest first."""
-        with self.database.session() as session:
-            rows = session.scalars(select(JobRow).where(JobRow.tenant == tenant).order_by(JobRow.created_at.desc(), JobRow.job_id)).all()
-            return [_load(session, row) for row in rows]
+        with self.database.reading() as connection:
+            return _load_all(connection, _FOR_TENANT, tenant=tenant)
 
     def active_for_tenant(self, tenant: str) -> list[JobRecord]:
         """The tenant's queued and running jobs, oldest first."""
-        with self.database.session() as session:
-            rows = session.scalars(
-                select(JobRow).where(JobRow.tenant == tenant, JobRow.status.in_([s.value for s in ACTIVE])).order_by(JobRow.created_at, JobRow.job_id)
-            ).all()
-            return [_load(session, row) for row in rows]
+        with self.database.reading() as connection:
+            return _load_all(connection, _ACTIVE_FOR_TENANT, tenant=tenant)
 
     def start(self, job_id: str) -> JobRecord:
         """queued -> running, one more attempt (also running -> running when a job resumes)."""
@@ -225,9 +221,8 @@ class JobStore:
 
     def unfinished(self) -> list[JobRecord]:
         """Queued or running jobs, oldest first: what a restarted worker resumes."""
-        with self.database.session() as session:
-            rows = session.scalars(select(JobRow).where(JobRow.status.in_([s.value for s in ACTIVE])).order_by(JobRow.created_at, JobRow.job_id)).all()
-            return [_load(session, row) for row in rows]
+        with self.database.reading() as connection:
+            return _load_all(connection, _UNFINISHED)
 
 
 def _row(session: Session, job_id: str, *, lock: bool = False) -> JobRow:
@@ -238,14 +233,62 @@ def _row(session: Session, job_id: str, *, lock: bool = False) -> JobRow:
     return row
 
 
+#: The columns of a stack result, in :class:`StackResult`'s order (plain rows: no ORM objects to build).
+_RESULT_COLUMNS = (StackResultRow.stack, StackResultRow.operation, StackResultRow.status, StackResultRow.changes,
+                   StackResultRow.message, StackResultRow.finished_at)
+#: A job's results oldest first (the order :attr:`JobRecord.stacks` promises).
+_RESULT_ORDER = (StackResultRow.finished_at, StackResultRow.stack, StackResultRow.operation)
+
+
 def _load(session: Session, row: JobRow) -> JobRecord:
-    results = session.scalars(
-        select(StackResultRow).where(StackResultRow.job_id == row.job_id).order_by(StackResultRow.finished_at, StackResultRow.stack, StackResultRow.operation)
-    ).all()
-    return _record(row, tuple(StackResult(r.stack, r.operation, r.status, dict(r.changes), r.message, r.finished_at) for r in results))
+    results = session.execute(select(*_RESULT_COLUMNS).where(StackResultRow.job_id == row.job_id).order_by(*_RESULT_ORDER)).all()
+    return _record(row, tuple(_result(r) for r in results))
 
 
-def _record(row: JobRow, stacks: tuple[StackResult, ...]) -> JobRecord:
+@dataclass(frozen=True)
+class _JobsQuery:
+    """The two statements that load the jobs matching a condition with their stack results.
+
+    The results' statement selects its jobs by the same condition (a subquery), so no list of ids
+    is sent and no bound-parameter limit applies however many jobs match. Both are built once, with
+    bound parameters: building a statement costs more than SQLite takes to run it."""
+
+    jobs: Select[Unpack[tuple[Any, ...]]]
+    results: Select[Unpack[tuple[Any, ...]]]
+
+    @classmethod
+    def where(cls, condition: ColumnElement[bool], *order: Any) -> _JobsQuery:
+        matching = select(JobRow.job_id).where(condition).scalar_subquery()
+        return cls(
+            jobs=select(*JobRow.__table__.columns).where(condition).order_by(*order),
+            results=select(StackResultRow.job_id, *_RESULT_COLUMNS).where(StackResultRow.job_id.in_(matching)).order_by(StackResultRow.job_id, *_RESULT_ORDER),
+        )
+
+
+_ACTIVE_NAMES = [s.value for s in ACTIVE]
+_FOR_TENANT = _JobsQuery.where(JobRow.tenant == bindparam("tenant"), JobRow.created_at.desc(), JobRow.job_id)
+_ACTIVE_FOR_TENANT = _JobsQuery.where(and_(JobRow.tenant == bindparam("tenant"), JobRow.status.in_(_ACTIVE_NAMES)), JobRow.created_at, JobRow.job_id)
+_UNFINISHED = _JobsQuery.where(JobRow.status.in_(_ACTIVE_NAMES), JobRow.created_at, JobRow.job_id)
+
+
+def _load_all(connection: Connection, query: _JobsQuery, **params: Any) -> list[JobRecord]:
+    """The jobs ``query`` selects, in its order, with their stack results: two queries in the
+    connection's one transaction, however many jobs match; plain rows, no ORM objects."""
+    rows = connection.execute(query.jobs, params).all()
+    if not rows:
+        return []
+    results: dict[str, list[StackResult]] = {}
+    for result in connection.execute(query.results, params):
+        results.setdefault(result[0], []).append(_result(result[1:]))
+    return [_record(row, tuple(results.get(row.job_id, ()))) for row in rows]
+
+
+def _result(columns: Sequence[Any]) -> StackResult:
+    stack, operation, status, changes, message, finished_at = columns
+    return StackResult(stack, operation, status, dict(changes), message, finished_at)
+
+
+def _record(row: JobRow | Row[Any], stacks: tuple[StackResult, ...]) -> JobRecord:
     return JobRecord(
         job_id=row.job_id, request_id=row.request_id, tenant=row.tenant, environment=row.environment, kind=JobKind(row.kind),
         status=JobStatus(row.status), token_id=row.token_id, created_at=row.created_at, started_at=row.started_at,

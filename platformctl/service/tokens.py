@@ -16,9 +16,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable
+from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from ubertruck.errors import UserError
 
@@ -142,12 +142,14 @@ class TokenStore:
         if match is None:
             raise TokenRejected("malformed")
         token_id, secret = match.groups()
-        with self.database.session() as session:
-            row = session.get(TokenRow, token_id)
-            # An unknown id and a wrong secret read alike to the caller: neither confirms the id.
-            if row is None or not hmac.compare_digest(row.secret_hash, _hash(row.salt, secret)):
-                raise TokenRejected("unknown")
-            record = _record(row)
+        # Read afresh on every call (one primary-key row, no ORM object): a token revoked a moment
+        # ago is refused on the very next request, in every server process.
+        with self.database.reading() as connection:
+            row = connection.execute(_VERIFY, {"token_id": token_id}).one_or_none()
+        # An unknown id and a wrong secret read alike to the caller: neither confirms the id.
+        if row is None or not hmac.compare_digest(row.secret_hash, _hash(row.salt, secret)):
+            raise TokenRejected("unknown")
+        record = _record(row)
         state = record.state()
         if state != "active":
             raise TokenRejected(state, token_id)
@@ -165,11 +167,16 @@ class TokenStore:
             return [_record(row) for row in rows]
 
 
+#: What verification reads: the token's row (every field of :class:`TokenRecord`, the salt and the
+#: hash), as a statement built once.
+_VERIFY = select(*TokenRow.__table__.columns).where(TokenRow.token_id == bindparam("token_id"))
+
+
 def _hash(salt: str, secret: str) -> str:
     return hmac.new(bytes.fromhex(salt), secret.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def _record(row: TokenRow) -> TokenRecord:
+def _record(row: TokenRow | Row[Any]) -> TokenRecord:
     return TokenRecord(
         token_id=row.token_id,
         scopes=frozenset(Scope(name) for name in row.scopes.split(",") if name),
