@@ -56,6 +56,14 @@ class TenantContext:
         region = self.region if regional else ""
         return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
 
+    def role_arn(self, role_name: str) -> str:
+        """The ARN AWS gives the IAM role ``role_name`` (path ``/``) in this tenant's account."""
+        return self.arn("iam", f"role/{role_name}", regional=False)
+
+    def function_arn(self, function_name: str) -> str:
+        """The ARN AWS gives the Lambda function ``function_name`` (unqualified) in this tenant's account."""
+        return self.arn("lambda", f"function:{function_name}")
+
     def config_namespace_arn(self) -> str:
         """All of this tenant's SSM parameters: ``/{tenant_id}/*``."""
         return self.arn("ssm", f"parameter/{self.tenant_id}/*")
@@ -68,6 +76,17 @@ class TenantContext:
 def child(parent: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
     """Resource options for a child of ``parent`` (the convention: ``parent=self`` everywhere)."""
     return pulumi.ResourceOptions(parent=parent, **kwargs)
+
+
+def known_after(resource: pulumi.Resource, value: str) -> pulumi.Output[str]:
+    """``value`` (an id AWS derives from names we set, such as an ARN), known in a preview, and
+    still depending on ``resource`` so that whatever uses it is created after ``resource``.
+
+    The provider's own output is unknown until the resource exists, and the policy packs count an
+    unknown security property as a violation (DESIGN.md, "Unknown values"): a first preview could
+    not link a function to its role. The URN is known in every preview and carries the dependency.
+    """
+    return resource.urn.apply(lambda _: value)
 
 
 def pinned_provider(

@@ -18,7 +18,7 @@ from ubertruck.artifacts import LambdaArtifacts, program_path
 from ubertruck.contracts import common_schema
 from ubertruck.errors import UserError
 
-from .context import TenantContext, child
+from .context import TenantContext, child, known_after
 from .observability import SERVICE as OBSERVABILITY, alarm_defaults, error_rate_queries
 
 #: The key under which the built zip sits in the function's archive: its root, so the zip's
@@ -99,6 +99,8 @@ class ServiceFunction(pulumi.ComponentResource):
 
     function: aws.lambda_.Function
     log_group: aws.cloudwatch.LogGroup
+    #: The function's unqualified ARN, known in a preview (see ``known_after``).
+    arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ServiceFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ubertruck:function:ServiceFunction", name, None, opts)
@@ -134,8 +136,9 @@ class ServiceFunction(pulumi.ComponentResource):
             tags=ctx.tags,
             opts=child(self, depends_on=[self.log_group]),
         )
+        self.arn = known_after(self.function, ctx.function_arn(function_name))
         self._alarms(ctx, service, function_name)
-        self.register_outputs({"arn": self.function.arn, "name": self.function.name})
+        self.register_outputs({"arn": self.arn, "name": self.function.name})
 
     def _alarms(self, ctx: TenantContext, service: str, function_name: str) -> None:
         period = ctx.service_config(OBSERVABILITY, common_schema.ObservabilityServiceConfig).technical.alarms.period_seconds

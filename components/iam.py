@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from .context import TenantContext, child
+from .context import TenantContext, child, known_after
 
 #: AWS offers no resource-level permission for these; they are the documented exception.
 UNSCOPED_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -101,6 +101,10 @@ class ServiceRole(pulumi.ComponentResource):
                 ]
             )
         )
-        aws.iam.RolePolicy(f"{role_name}-policy", role=self.role.id, name=f"{role_name}-policy", policy=document, opts=child(self))
-        self.arn = self.role.arn
-        self.register_outputs({"arn": self.role.arn})
+        # The role's name (its id in AWS, but an input, so known in a preview: the packs find a
+        # role's policies through it).
+        aws.iam.RolePolicy(f"{role_name}-policy", role=self.role.name, name=f"{role_name}-policy", policy=document, opts=child(self))
+        # Built from the name and the environment's account, so a first preview knows it (the
+        # packs link each function to its role through it); using it still waits for the role.
+        self.arn = known_after(self.role, ctx.role_arn(role_name))
+        self.register_outputs({"arn": self.arn})

@@ -143,7 +143,8 @@ class NotificationService(pulumi.ComponentResource):
         self.event_source = aws.lambda_.EventSourceMapping(
             ctx.name(SERVICE, "consumer", "queue"),
             event_source_arn=self.queue.queue.arn,
-            function_name=self.function.function.arn,
+            # Known in a first preview, where the function's own output is not (tenant-name-prefix reads it).
+            function_name=self.function.arn,
             batch_size=settings.batch_size,
             maximum_batching_window_in_seconds=settings.max_batching_window_seconds,
             scaling_config={"maximum_concurrency": settings.max_concurrency},

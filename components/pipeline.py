@@ -34,7 +34,7 @@ import yaml
 
 from ubertruck.stacks import TenantStack
 
-from .context import child, require_account
+from .context import child, known_after, require_account
 from .iam import Grant
 from .observability import PlatformContext, platform_key_alias, policy_document, tenant_alarm_names
 
@@ -315,7 +315,10 @@ class DeploymentPipeline(pulumi.ComponentResource):
             ],
             opts=child(self),
         )
-        aws.s3.BucketPolicy(f"{bucket_name}-policy", bucket=bucket.id, policy=bucket.arn.apply(tls_only_bucket_policy), opts=child(self))
+        # The name (an input) and the ARN S3 derives from it, both known in a first preview: the
+        # packs match the TLS-only policy to its bucket through them.
+        bucket_arn = known_after(bucket, f"arn:aws:s3:::{bucket_name}")
+        aws.s3.BucketPolicy(f"{bucket_name}-policy", bucket=bucket.bucket, policy=bucket_arn.apply(tls_only_bucket_policy), opts=child(self))
         return bucket
 
     # -- IAM
@@ -331,7 +334,8 @@ class DeploymentPipeline(pulumi.ComponentResource):
 
     def _role(self, platform: PlatformContext, role_name: str, service: str, grants: Sequence[Grant]) -> RoleWithPolicy:
         role = aws.iam.Role(role_name, name=role_name, assume_role_policy=assume_role_document(platform, service), tags=platform.tags, opts=child(self))
-        policy = aws.iam.RolePolicy(f"{role_name}-policy", role=role.id, name=f"{role_name}-policy", policy=grants_document(grants), opts=child(self))
+        # The role's name (its id in AWS), known in a preview: the packs find a role's policies by it.
+        policy = aws.iam.RolePolicy(f"{role_name}-policy", role=role.name, name=f"{role_name}-policy", policy=grants_document(grants), opts=child(self))
         return RoleWithPolicy(role, policy)
 
     # -- build projects

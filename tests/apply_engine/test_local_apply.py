@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,8 @@ from .conftest import LocalPlatform, stacks_of
 pytestmark = pytest.mark.xdist_group("local-engine")
 
 SHARED, FIRST, SECOND = "dev", "globex-dev", "initech-dev"
+#: A tenant stack of the registry the fixture never applies.
+NEVER_DEPLOYED = "acme-dev"
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +104,45 @@ def test_a_second_preview_shows_no_changes(applied: LocalPlatform) -> None:
     for stack in stacks_of(applied.last_report("preview")).values():
         assert set(stack["changes"]) == {"same"}, stack
         assert stack["resources"] == []
+
+
+#: A mandatory finding in the engine's log: the rule, then the message on the next line.
+_MANDATORY = re.compile(r"\[mandatory\] \[severity: \w+\]\s+(\S+)\s+\(.*\n(.*)")
+_UNKNOWN = re.compile(r"^property '([^']+)' is unknown until the deployment runs")
+
+#: What no program can know before the first deployment: ids API Gateway and Cognito invent at
+#: creation. Each rule reads one: a method's authorizerId (the authorizer's id), the authorizer's
+#: invoke permission (``…/authorizers/<id>``), and the plain-String integration/resources of auth
+#: and notification (the user pool's and app client's ids).
+AWS_GENERATED = {
+    ("apigw-method-authorizer", "authorizerId"),
+    ("lambda-permission-source-arn", "sourceArn"),
+    ("ssm-no-plaintext-secrets", "value"),
+}
+
+
+def test_a_first_preview_of_a_never_deployed_shared_stack_passes_both_packs(platform: LocalPlatform) -> None:
+    # The prod shared stack is never applied here: every value the packs read (the artifact
+    # bucket's name and ARN, each role's name) must be known before anything exists.
+    result = platform.run("preview", "--stack", "prod")
+    assert result.returncode == 0, result.stdout + result.stderr
+    stack = stacks_of(platform.last_report("preview"))["prod"]
+    assert set(stack["changes"]) == {"create"} and stack["changes"]["create"] == len(stack["resources"])
+    assert "[mandatory]" not in Path(stack["log"]).read_text()
+
+
+def test_a_first_preview_with_both_packs_fails_only_on_ids_aws_generates(applied: LocalPlatform) -> None:
+    result = applied.run("preview", "--stack", NEVER_DEPLOYED)
+    stack = stacks_of(applied.last_report("preview"))[NEVER_DEPLOYED]
+    assert {r["op"] for r in stack["resources"]} == {"create"}, stack["resources"]
+    assert {r["type"] for r in stack["resources"]} >= {"aws:lambda/function:Function", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"}
+    findings = _MANDATORY.findall(Path(stack["log"]).read_text())
+    unknowns = [(rule, _UNKNOWN.match(message)) for rule, message in findings]
+    # Every finding is an unknown value (no real violation), and only of an AWS-generated id:
+    # roles (config-read-own-namespace), function names (tenant-name-prefix) are known.
+    assert all(match for _, match in unknowns), findings
+    assert {(rule, match.group(1)) for rule, match in unknowns if match} == AWS_GENERATED
+    assert (result.returncode, stack["failure"]) == (1, "policy")
 
 
 def test_a_registry_edit_previews_exactly_the_expected_diff(applied: LocalPlatform) -> None:
