@@ -106,15 +106,19 @@ def request_for(route: ApiRoute, service: str, seeded: dict[str, str]) -> st.Sea
         query_values(schema_of(service, route.query)) if route.query or route.method == "GET" else st.just({}),
         PRINCIPALS,
         st.one_of(st.uuids().map(str), st.sampled_from(("k" * 5000, "key with spaces", "²"))),
+        # API Gateway base64-encodes binary bodies; a body may also claim to be base64 and not be.
+        st.sampled_from(("text", "text", "text", "base64", "claims-base64")),
     )
 
 
-def _event(route: ApiRoute, parameters: dict[str, str], body: str | None, query: dict[str, str], principal: tuple[str, str], key: str) -> dict[str, Any]:
+def _event(
+    route: ApiRoute, parameters: dict[str, str], body: str | None, query: dict[str, str], principal: tuple[str, str], key: str, encoding: str = "text"
+) -> dict[str, Any]:
     path = route.path
     for name, value in parameters.items():
         path = path.replace(f"{{{name}}}", value).replace(f"{{{name}+}}", value)
     user, roles = principal
-    return api_event(
+    event = api_event(
         route.method,
         path,
         resource=route.path,
@@ -123,7 +127,11 @@ def _event(route: ApiRoute, parameters: dict[str, str], body: str | None, query:
         path_parameters=parameters or None,
         headers={"Idempotency-Key": key},
         authorizer=authorizer_for("acme", user, roles),
+        base64_body=encoding == "base64",
     )
+    if encoding == "claims-base64" and body:
+        event["isBase64Encoded"] = True
+    return event
 
 
 # --- completeness: every route declares its contract ----------------------------------------------
