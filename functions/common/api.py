@@ -201,11 +201,15 @@ class ApiFunction(FunctionRuntime[ServiceT]):
         self.obs.count(exc.metric)
         self.logger.info("request failed", extra={"code": exc.code, "status": exc.status_code, "fields": [d.field for d in exc.details]})
         headers: dict[str, str] = {}
-        if isinstance(exc, ServiceUnavailable):
-            if exc.retry_after_seconds is None:
-                exc.retry_after_seconds = self._retry_after_seconds()
-            if exc.retry_after_seconds is not None:
-                headers[RETRY_AFTER_HEADER] = str(exc.retry_after_seconds)
+        if exc.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
+            # Every 503 says when to retry, whichever service error class it is.
+            seconds = exc.retry_after_seconds if isinstance(exc, ServiceUnavailable) else None
+            if seconds is None:
+                seconds = self._retry_after_seconds()
+            if isinstance(exc, ServiceUnavailable):
+                exc.retry_after_seconds = seconds
+            if seconds is not None:
+                headers[RETRY_AFTER_HEADER] = str(seconds)
         return json_response(exc.status_code, exc.body(_current_scope.get().request_id), headers)
 
     def _retry_after_seconds(self) -> int | None:
