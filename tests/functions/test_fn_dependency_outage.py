@@ -16,11 +16,13 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from common.api import ApiFunction
-from common.errors import ErrorResponse
+from common.environment import FunctionEnvironment
+from common.errors import ErrorResponse, ServiceError, ServiceUnavailable
 
 from .conftest import REGION
 from .fn_hostile import InjectedFailure, Platform, fail_calls, handlers, retry_after, shared_platform, to_table
 from .fn_support import FakeLambdaContext, Tenant, api_event, authorizer_for, build_function, metric_names, response_json, set_in, ssm_outage, tenant_config
+from .test_fn_api_template import READ_ONLY_ROUTES, DemoConfig
 from .test_fn_booking_api import shipment
 from .test_fn_payment_api import add_booking
 
@@ -141,3 +143,31 @@ def test_without_any_fallback_the_last_loaded_config_gives_retry_after(platform:
 
 def booking_list_event(platform: Platform) -> dict[str, Any]:
     return api_event("GET", "/bookings", authorizer=authorizer_for(platform.tenant.tenant_id, "user-1", "customer"))
+
+
+class BusyUpstream(ServiceError, status_code=503, code="upstream_busy", metric="UpstreamBusy"):
+    """A service's own 503 that is not a ServiceUnavailable (as a service may declare one)."""
+
+
+def test_every_503_says_when_to_retry(platform: Platform, code_root: Path) -> None:
+    platform.tenant.write_fallback(code_root, "booking")
+    function = ApiFunction(FunctionEnvironment("booking", "dev", platform.tenant.tenant_id), DemoConfig, code_root=code_root)
+
+    def read_item(scope: Any, item_id: str) -> tuple[dict[str, Any], int]:
+        if item_id == "busy":
+            raise BusyUpstream("upstream busy")
+        raise ServiceUnavailable("later", retry_after_seconds=17)
+
+    function.add_routes(READ_ONLY_ROUTES, {"read_item": read_item})
+
+    def get(item: str) -> dict[str, Any]:
+        event = api_event("GET", f"/items/{item}", resource="/items/{item_id}", authorizer=authorizer_for(platform.tenant.tenant_id, "user-1", "customer"))
+        return dict(function.lambda_handler(event, FakeLambdaContext()))
+
+    busy = get("busy")
+    configured = platform.tenant.config["global"]["operational"]["dependency_outage"]["retry_after_seconds"]
+    assert (busy["statusCode"], retry_after(busy)) == (503, str(configured))
+    assert ErrorResponse.model_validate(response_json(busy)).error.code == "upstream_busy"
+    explicit = get("other")
+    assert (explicit["statusCode"], retry_after(explicit)) == (503, "17")
+    assert ErrorResponse.model_validate(response_json(explicit)).error.retry_after_seconds == 17
