@@ -115,11 +115,15 @@ class EngineBackend:
 class _PacksOnUp:
     """The preview without the policy packs, the up with them.
 
-    A new tenant's first preview cannot pass the packs: values its security rules read (the
-    functions' role ARNs) are unknown until the deployment runs, and the packs count an unknown
-    as a violation. So the preview shows what will change, and the packs are enforced by the gate
-    before it (offline, every value known) and by the up after it (``platformctl up`` has no
-    preview at all)."""
+    A new tenant's first preview cannot pass the packs: some values its security rules read are
+    ids AWS invents at creation, unknown until the deployment runs, and the packs count an unknown
+    as a violation. The tenant key's ARN (a random key id) is in every encryption setting and
+    every role policy; API Gateway's ids are in each method's ``authorizerId`` and each invoke
+    permission's source ARN; Cognito's ids are in the published ``integration/resources``. (What
+    AWS derives from names we set, such as role and function ARNs, the components build
+    themselves, so it is known.) So the preview shows what will change, and the packs are
+    enforced by the gate before it (offline, every value known) and by the up after it
+    (``platformctl up`` has no preview at all)."""
 
     def __init__(self, preview: StackOperations, up: StackOperations) -> None:
         self.preview = preview

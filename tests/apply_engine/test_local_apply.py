@@ -110,10 +110,11 @@ def test_a_second_preview_shows_no_changes(applied: LocalPlatform) -> None:
 _MANDATORY = re.compile(r"\[mandatory\] \[severity: \w+\]\s+(\S+)\s+\(.*\n(.*)")
 _UNKNOWN = re.compile(r"^property '([^']+)' is unknown until the deployment runs")
 
-#: What no program can know before the first deployment: ids API Gateway and Cognito invent at
-#: creation. Each rule reads one: a method's authorizerId (the authorizer's id), the authorizer's
-#: invoke permission (``…/authorizers/<id>``), and the plain-String integration/resources of auth
-#: and notification (the user pool's and app client's ids).
+#: What no program can know before the first deployment, even from the stand-in (whose create
+#: preview leaves only resource ids unknown): ids API Gateway and Cognito invent at creation. Each
+#: rule reads one: a method's authorizerId (the authorizer's id), the authorizer's invoke
+#: permission (``…/authorizers/<id>``), and the plain-String integration/resources of auth and
+#: notification (the user pool's and app client's ids).
 AWS_GENERATED = {
     ("apigw-method-authorizer", "authorizerId"),
     ("lambda-permission-source-arn", "sourceArn"),
@@ -122,8 +123,10 @@ AWS_GENERATED = {
 
 
 def test_a_first_preview_of_a_never_deployed_shared_stack_passes_both_packs(platform: LocalPlatform) -> None:
-    # The prod shared stack is never applied here: every value the packs read (the artifact
-    # bucket's name and ARN, each role's name) must be known before anything exists.
+    # The prod shared stack is never applied here. What the packs read and the program can
+    # derive (the artifact bucket's name and ARN, each role's name) is known before anything
+    # exists. (Unlike AWS, the stand-in's create preview also fabricates what AWS computes when
+    # every input is known, such as the platform key's ARN; the real provider leaves it unknown.)
     result = platform.run("preview", "--stack", "prod")
     assert result.returncode == 0, result.stdout + result.stderr
     stack = stacks_of(platform.last_report("preview"))["prod"]
@@ -139,7 +142,8 @@ def test_a_first_preview_with_both_packs_fails_only_on_ids_aws_generates(applied
     findings = _MANDATORY.findall(Path(stack["log"]).read_text())
     unknowns = [(rule, _UNKNOWN.match(message)) for rule, message in findings]
     # Every finding is an unknown value (no real violation), and only of an AWS-generated id:
-    # roles (config-read-own-namespace), function names (tenant-name-prefix) are known.
+    # each function's role and each role policy's role (config-read-own-namespace), the event
+    # source mapping's function (tenant-name-prefix) are known.
     assert all(match for _, match in unknowns), findings
     assert {(rule, match.group(1)) for rule, match in unknowns if match} == AWS_GENERATED
     assert (result.returncode, stack["failure"]) == (1, "policy")
