@@ -107,6 +107,7 @@ class ServiceSection(_Strict):
     token_max_expiry_days: int
     server_host: str
     server_port: int = Field(ge=1, le=65535)
+    server_workers: int = Field(ge=1)
     max_body_bytes: int = Field(ge=1024)
     events_poll_seconds: float = Field(gt=0)
     events_output_batch_lines: int = Field(ge=1)

@@ -36,27 +36,34 @@ def serve(
     state: Optional[Path] = STATE,
     database: Optional[str] = DATABASE,
     redis: Optional[str] = REDIS,
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Server processes sharing the port (default: service.server_workers)."),
 ) -> None:
     """Run the provisioning API (tenants, jobs, events) until stopped.
 
     ``--local`` is accepted for symmetry with ``worker``: the API itself never runs the engine.
+    With several server processes each builds its own app (``service/api/serving.py``).
     """
     import uvicorn
 
-    from ..service.api import create_app
+    from ..service.api.serving import APP_FACTORY, ServeArguments
     from ..service.database import Database
-    from ..service.queue import JobQueue
-    from ..service.settings import ServiceSettings
 
     del local  # see the docstring
-    settings = ServiceSettings.load(state_dir=state, database_url=database)
+    arguments = ServeArguments.of(registry, state, database, redis)
+    settings = arguments.settings()
     store = Database.from_settings(settings)
     store.migrate()
-    app = create_app(settings, registry=registry, queue=JobQueue(settings, redis_url=redis), database=store)
     section = settings.section
+    count = workers or section.server_workers
     _logging()
     # No access log: the audit trail records every request (with its token id and outcome).
-    uvicorn.run(app, host=host or section.server_host, port=port or section.server_port, log_level="info", access_log=False)
+    host, port = host or section.server_host, port or section.server_port
+    if count == 1:
+        uvicorn.run(arguments.app(settings, store), host=host, port=port, log_level="info", access_log=False)
+        return
+    store.dispose()
+    arguments.to_environment()
+    uvicorn.run(APP_FACTORY, factory=True, workers=count, host=host, port=port, log_level="info", access_log=False)
 
 
 def worker(
