@@ -77,6 +77,17 @@ class PlanCache:
         except (OSError, ValueError):
             return None
 
+    def get_outputs(self, key: str) -> dict[str, Any] | None:
+        """A shared stack's outputs alone (see ``Planner``: what tenant stacks read of it)."""
+        try:
+            found = json.loads(self._path(key, "outputs").read_text())
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+
+    def put_outputs(self, key: str, outputs: dict[str, Any]) -> None:
+        write_text_atomic(self._path(key, "outputs"), json.dumps(outputs, separators=(",", ":")))
+
     def put(self, key: str, summary: dict[str, Any], resources: list[dict[str, Any]]) -> None:
         # Resources first: a summary on disk promises its resources are there too.
         write_text_atomic(self._path(key, "resources"), json.dumps(resources, separators=(",", ":")))

@@ -3,15 +3,23 @@
 Shared stacks run first (tenant stacks read their outputs through a StackReference); tenant
 stacks then run in a pool of worker processes. Each stack's result is cached on the content of
 its inputs and the program's sources (see ``cache.py``).
+
+A plan that asks for tenant stacks but not their shared stack needs only the shared stack's
+outputs. Those are also cached on their own, keyed on what they depend on: the program, the
+shared stack's file and config, and the regions its environment's tenants run in (a topic per
+region); not on which tenants those are. A new tenant in a region already served re-uses them,
+and the shared stack is planned (and gated) where it is asked for: by a plan that names it.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import multiprocessing
 import multiprocessing.util
 import os
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -75,6 +83,11 @@ class PlanSettings:
     policy: bool = True
     #: Record every registration (the engine); off only for the benchmarks' floor.
     capture: bool = True
+    #: Keep the planner's worker processes (the program's modules imported) and their policy
+    #: packs running after the plan, for the next plan of this process: a server's gate, which
+    #: then pays neither the start of a pool nor the packs' boot per request. With ``workers=1``
+    #: the packs alone are kept, in this process. Everything closes when the process exits.
+    keep_warm: bool = False
 
     def worker_count(self, jobs: int) -> int:
         wanted = self.workers or os.cpu_count() or 1
@@ -103,38 +116,68 @@ _JobResult = tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]], l
 
 #: Per process: the policy context of the plan and, once a stack needed it, the pack session.
 #: The packs start once per process and serve every stack that process plans.
-_POLICY: dict[str, Any] = {"context": None, "session": None}
+_POLICY: dict[str, Any] = {"context": None, "session": None, "kept": False}
+#: Sessions kept between plans (``PlanSettings.keep_warm``), by their packs' folders: a session
+#: evaluates each stack with that plan's context, so one serves every registry.
+_KEPT: dict[tuple[Path, ...], Any] = {}
 
 
-def _start_policy_session(context: "PolicyContext | None") -> None:
+def _start_policy_session(context: "PolicyContext | None", keep: bool = False) -> None:
     """Start the packs in the background: they boot (about a second) while the first stack's
-    program runs, instead of after it."""
-    _POLICY["context"] = context
+    program runs, instead of after it. With ``keep``, a session kept from an earlier plan serves."""
+    _POLICY["context"], _POLICY["kept"] = context, keep
     if context is None:
+        return
+    if keep and tuple(context.packs) in _KEPT:
+        _POLICY["session"] = _KEPT[tuple(context.packs)]
         return
     from ..policy.runner import PolicySession
 
     starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-packs")
     _POLICY["session"] = starter.submit(PolicySession, context)
     starter.shutdown(wait=False)
+    if keep:
+        _KEPT[tuple(context.packs)] = _POLICY["session"]
 
 
 def _close_policy_session() -> None:
-    session = _POLICY["session"]
-    _POLICY["session"] = None
-    _POLICY["context"] = None
+    session, kept = _POLICY["session"], _POLICY["kept"]
+    _POLICY["session"], _POLICY["context"], _POLICY["kept"] = None, None, False
+    if not kept:
+        _close_session(session)
+
+
+def _close_session(session: Any) -> None:
     if isinstance(session, Future):
         session = session.result() if not session.cancel() else None
     if session is not None:
         session.close()
 
 
+@atexit.register
+def _close_kept_sessions() -> None:
+    while _KEPT:
+        _close_session(_KEPT.popitem()[1])
+
+
 def _evaluate(run: StackRun, config: dict[str, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    if _POLICY["context"] is None:
+    context = _POLICY["context"]
+    if context is None:
         return [], []
-    if isinstance(_POLICY["session"], Future):
-        _POLICY["session"] = _POLICY["session"].result()
-    result = _POLICY["session"].evaluate(run, config)
+    kept = _POLICY["kept"]
+    try:
+        if isinstance(_POLICY["session"], Future):
+            _POLICY["session"] = _POLICY["session"].result()
+            if kept:
+                _KEPT[tuple(context.packs)] = _POLICY["session"]
+        # A kept session was started for an earlier plan: this plan's registry goes with each stack.
+        result = _POLICY["session"].evaluate(run, config, context if kept else None)
+    except BaseException:
+        if kept:
+            # A pack that failed (or never started) is not kept for the next plan: it starts afresh.
+            _KEPT.pop(tuple(context.packs), None)
+            _POLICY["kept"] = False
+        raise
     return [v.to_dict() for v in result.violations], [e.to_dict() for e in result.exemptions]
 
 
@@ -153,14 +196,38 @@ def _run_job(job: _Job) -> _JobResult:
     return [r.to_dict() for r in run.resources], run.outputs, violations, exemptions
 
 
-def _init_worker(policy_context: "PolicyContext | None") -> None:
+def _run_kept_job(job: _Job, policy_context: "PolicyContext | None") -> _JobResult:
+    """``_run_job`` in a kept worker: the packs it kept serve this plan's context."""
+    _start_policy_session(policy_context, keep=True)
+    try:
+        return _run_job(job)
+    finally:
+        _close_policy_session()
+
+
+def _init_worker(policy_context: "PolicyContext | None", keep: bool = False) -> None:
     # Import the program's modules once per worker instead of once per stack.
     import components.shared
     import components.tenant  # noqa: F401
 
-    _start_policy_session(policy_context)
     # Pool workers leave through multiprocessing's exit path, which skips atexit but runs these.
+    if keep:
+        multiprocessing.util.Finalize(None, _close_kept_sessions, exitpriority=10)
+        return
+    _start_policy_session(policy_context)
     multiprocessing.util.Finalize(None, _close_policy_session, exitpriority=10)
+
+
+#: Worker pools kept between plans (``PlanSettings.keep_warm``), by size.
+_KEPT_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _kept_pool(size: int) -> ProcessPoolExecutor:
+    if size not in _KEPT_POOLS:
+        # Spawn, not fork: the parent holds SDK threads (executors, gRPC) that a fork would copy mid-lock.
+        context = multiprocessing.get_context("spawn")
+        _KEPT_POOLS[size] = ProcessPoolExecutor(max_workers=size, mp_context=context, initializer=_init_worker, initargs=(None, True))
+    return _KEPT_POOLS[size]
 
 
 class Planner:
@@ -208,8 +275,31 @@ class Planner:
             if self._tenant_ids is None:
                 self._tenant_ids = " ".join(sorted(self._tenants())).encode()
             blobs.append(self._tenant_ids)
-        blobs.append(repr(sorted(job.config.items())).encode())
+        blobs.append(repr(sorted(self._keyed_config(job).items())).encode())
         return stack_key(self.sources, job.ref.name, blobs, job.stack_outputs)
+
+    def _keyed_config(self, job: _Job) -> dict[str, str]:
+        """The stack's config as its cache keys see it. A shared stack reads the registry folder
+        only for its view (keyed on its own), so the folder's path is left out: the API gates in
+        a new scratch copy of the registry per request. A tenant stack keeps it (its file's path
+        is in its policy verdicts)."""
+        if job.ref.tenant_id is not None:
+            return job.config
+        return {k: v for k, v in job.config.items() if k != f"{self.project}:registryDir"}
+
+    def _outputs_key(self, job: _Job) -> str | None:
+        """The key of a shared stack's outputs alone (see the module's docs); None without the
+        cache, or without tenants handed in (checked by the caller): a registry read here may
+        hold files that fail to load, which the shared stack's own plan reports."""
+        if not self.settings.use_cache or self.tenants is None:
+            return None
+        env = job.ref.environment
+        regions = sorted({t.region for t in self._tenants().values() if env in t.environments})
+        source = _stack_source(job.ref, self.settings.registry_dir)
+        blobs = [source.read_bytes()] if source.is_file() else []
+        blobs += [f"outputs capture={self.settings.capture}".encode(), json.dumps(regions).encode()]
+        blobs.append(repr(sorted(self._keyed_config(job).items())).encode())
+        return stack_key(self.sources, job.ref.name, blobs, {})
 
     def _tenants(self) -> dict[str, Tenant]:
         if self.tenants is None:
@@ -289,15 +379,34 @@ class Planner:
                 progress(job.ref, True)
             else:
                 pending.append((job, key))
-        workers = self.settings.worker_count(len(pending))
+        if not pending:
+            return [results[job.ref.name] for job in jobs]
+        keep = self.settings.keep_warm
+        # A kept pool serves plans of any size (its processes are up already): its size is the setting's.
+        workers = max(1, self.settings.workers or os.cpu_count() or 1) if keep else self.settings.worker_count(len(pending))
         if workers <= 1:
-            _start_policy_session(self.policy_context() if pending else None)
+            _start_policy_session(self.policy_context(), keep)
             try:
                 for job, key in pending:
                     results[job.ref.name] = self._finish(job, key, _run_job(job))
                     progress(job.ref, False)
             finally:
                 _close_policy_session()
+        elif keep:
+            pool, policy_context = _kept_pool(workers), self.policy_context()
+            kept = [(job, key, pool.submit(_run_kept_job, job, policy_context)) for job, key in pending]
+            try:
+                for job, key, future in kept:
+                    results[job.ref.name] = self._finish(job, key, future.result())
+                    progress(job.ref, False)
+            except BaseException as exc:
+                # Stacks not started yet are not planned for nobody; a dead worker (killed, out of
+                # memory) breaks the pool, and the next plan starts a new one.
+                for _job, _key, future in kept:
+                    future.cancel()
+                if isinstance(exc, BrokenProcessPool):
+                    _KEPT_POOLS.pop(workers, None)
+                raise
         else:
             # Spawn, not fork: the parent holds SDK threads (executors, gRPC) that a fork would copy mid-lock.
             context = multiprocessing.get_context("spawn")
@@ -314,12 +423,24 @@ class Planner:
         wanted = list(stacks)
         # The registry and the stack files may have changed since the last plan.
         self._registry_views, self._tenant_ids, self._configs = None, None, {}
-        envs = sorted({ref.environment for ref in wanted if ref.tenant_id is not None} | {ref.name for ref in wanted if ref.tenant_id is None})
-        shared_refs = [StackRef(name=env, environment=env) for env in envs]
-        shared = {p.ref.name: p for p in self._run_many([self._job(ref, {}) for ref in shared_refs], lambda ref, cached: None)}
-        outputs_by_env = {
-            ref.name: {f"{self._job(ref, {}).organization}/{self.project}/{ref.name}": shared[ref.name].outputs} for ref in shared_refs
-        }
+        named = {ref.name for ref in wanted if ref.tenant_id is None}
+        envs = sorted({ref.environment for ref in wanted if ref.tenant_id is not None} | named)
+        shared_jobs = [self._job(StackRef(name=env, environment=env), {}) for env in envs]
+        outputs_keys = {job.ref.name: self._outputs_key(job) for job in shared_jobs}
+        outputs: dict[str, dict[str, Any]] = {}
+        for job in shared_jobs:
+            key = outputs_keys[job.ref.name]
+            found = self.cache.get_outputs(key) if key and job.ref.name not in named else None
+            if found is not None:
+                outputs[job.ref.name] = found
+        planned = self._run_many([job for job in shared_jobs if job.ref.name not in outputs], lambda ref, cached: None)
+        shared = {p.ref.name: p for p in planned}
+        for p in planned:
+            outputs[p.ref.name] = p.outputs
+            key = outputs_keys[p.ref.name]
+            if key:
+                self.cache.put_outputs(key, p.outputs)
+        outputs_by_env = {job.ref.name: {f"{job.organization}/{self.project}/{job.ref.name}": outputs[job.ref.name]} for job in shared_jobs}
         for ref in wanted:
             if ref.tenant_id is None:
                 progress(ref, shared[ref.name].cached)

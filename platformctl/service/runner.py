@@ -58,10 +58,13 @@ _GATE_LOCK = threading.Lock()
 
 def gate_stacks(stacks: list[StackRef], tenants: Mapping[str, Tenant], defaults: PlatformDefaults, registry: Path) -> list[str]:
     """The gate of ``platformctl up`` (:func:`platformctl.apply.prepare.gate`): one line per mandatory
-    violation, empty when it passes. In this process (one planner worker), not a pool per call:
-    a server gates one request at a time and keeps the program's modules warm between requests."""
+    violation, empty when it passes. A server gates one request at a time, in a pool of planner
+    processes (one per core) kept between requests with the program's modules imported and the
+    policy packs running: a new pool per call would start both again. Tenant stacks whose shared stack is not in ``stacks`` read its outputs
+    from the plan cache when its environment's tenant regions were planned before (see
+    :mod:`platformctl.engine.plan`)."""
     with _GATE_LOCK:
-        planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=1), dict(tenants))
+        planner = Planner(PlanSettings(defaults=defaults, registry_dir=registry, workers=0, keep_warm=True), dict(tenants))
         return gate_refusals(planner.plan(stacks))
 
 
