@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from platformctl.service.database import Database
+from platformctl.service.database import Database, DatabaseUnavailable
 from platformctl.service.jobs import JobKind, JobStateError, JobStatus, JobStore, StackResult, TenantBusy, UnknownJob
 from platformctl.service.settings import sqlite_url
 from platformctl.service.tables import JobRow, TenantLockRow
@@ -351,3 +351,56 @@ def assert_a_forked_child_and_its_parent_both_keep_working(database: Database) -
 
 def test_a_forked_child_and_its_parent_both_keep_working(db):
     assert_a_forked_child_and_its_parent_both_keep_working(db)
+
+
+# --- reading many jobs with their results --------------------------------------------------------
+
+
+def _history(store: JobStore, tenant: str, requests: int) -> list[str]:
+    """``requests`` finished requests of ``tenant`` (dev and prod), each stack with a preview and an up."""
+    job_ids = []
+    for index in range(requests):
+        for job in store.create(tenant, ["dev", "prod"], JobKind.PROVISION, TOKEN, {}):
+            for step, operation in enumerate(("preview", "up")):
+                finished = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=index, seconds=step)
+                store.record_stack(job.job_id, StackResult(f"{tenant}-{job.environment}", operation, "succeeded", {"same": index}, "", finished))
+            store.finish(job.job_id, JobStatus.SUCCEEDED)
+            job_ids.append(job.job_id)
+    return job_ids
+
+
+def test_a_list_of_jobs_carries_each_jobs_own_results_as_reading_the_job_alone_does(store):
+    _history(store, "acme", 3)
+    _history(store, "globex", 2)
+    store.create("acme", ["dev"], JobKind.PROVISION, TOKEN, {})  # queued: no results yet
+    listed = store.for_tenant("acme")
+    assert len(listed) == 7
+    assert all(job.stacks == store.get(job.job_id).stacks for job in listed)
+    assert all({s.stack for s in job.stacks} == ({f"acme-{job.environment}"} if job.status == JobStatus.SUCCEEDED else set()) for job in listed)
+    # Oldest first within a job: the preview finished before the up.
+    assert all([s.operation for s in job.stacks] == ["preview", "up"] for job in listed if job.status == JobStatus.SUCCEEDED)
+    assert [job.stacks for job in store.active_for_tenant("acme")] == [()]
+    assert [job.stacks for job in store.unfinished()] == [()]
+
+
+def test_a_tenants_jobs_and_their_results_are_two_queries_however_many_jobs(store, db):
+    statements: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    counts = []
+    for tenant, requests in (("acme", 1), ("globex", 6)):
+        _history(store, tenant, requests)
+        statements.clear()
+        assert len(store.for_tenant(tenant)) == 2 * requests
+        counts.append(len(statements))
+    assert counts == [2, 2]
+
+
+def test_reads_of_a_database_without_its_schema_are_unavailable_not_a_crash(tmp_path):
+    database = Database(sqlite_url(tmp_path / "empty.sqlite"))
+    with pytest.raises(DatabaseUnavailable, match="no such table"):
+        JobStore(database).for_tenant("acme")
