@@ -151,6 +151,13 @@ class PaymentService(pulumi.ComponentResource):
         function = self.reconciler.function
         aws.cloudwatch.EventTarget(name, rule=rule.name, arn=function.arn, opts=child(self))
         aws.lambda_.Permission(
-            name, action="lambda:InvokeFunction", function=function.name, principal=SCHEDULER_PRINCIPAL, source_arn=rule.arn, opts=child(self)
+            name,
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal=SCHEDULER_PRINCIPAL,
+            source_arn=rule.arn,
+            # The rule's ARN names this account already; the account pins it for any principal.
+            source_account=ctx.account_id,
+            opts=child(self),
         )
         return rule
