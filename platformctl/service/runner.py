@@ -1,7 +1,8 @@
 """Runs one job of the provisioning service through the same code paths as ``platformctl``.
 
-A provisioning job (one tenant, one environment) is ``platformctl up --tenant T --env E``: the
-offline gate (:func:`gate_stacks`), then a preview and an up of the tenant's stacks in waves
+A provisioning job (one tenant, one environment) is ``platformctl up --tenant T --env E`` with the
+environment's shared stack: the offline gate (:func:`gate_stacks`) of both, then a preview of both
+and an up of the tenant's stack and of the shared stack when its preview shows a change, in waves
 (:func:`platformctl.apply.rollout.run_rollout`, with the real engine's
 :class:`~platformctl.apply.automation.AutomationStackOperations`). An offboarding job is
 ``platformctl offboard T``: :func:`platformctl.apply.offboard.offboard_tenant`, with its retention
@@ -308,7 +309,12 @@ class JobRunner:
         loaded = load_registry([self.registry], cache_dir=self.registry_cache)
         loaded.raise_for_errors()
         selection = Selection(tenants=(job.tenant,), environments=(job.environment,) if job.environment else ())
-        stacks = select_stacks(selection, loaded.tenants, self.defaults)
+        tenant_stacks = select_stacks(selection, loaded.tenants, self.defaults)
+        # The environment's shared stack comes first: a new tenant (or region) changes what it
+        # deploys (the tenant's stack in its pipeline, the region's alarm topic) and the tenant's
+        # stacks read its outputs. It is gated here (the API's gate reads its outputs from the plan
+        # cache) and upped when its preview shows a change.
+        stacks = [StackRef(name=env, environment=env) for env in sorted({s.environment for s in tenant_stacks})] + tenant_stacks
         journal.event("gate", stacks=[s.name for s in stacks])
         refusals = self.gate(stacks, loaded.tenants, self.defaults, self.registry)
         for line in refusals:
@@ -327,6 +333,8 @@ class JobRunner:
             failed = [o.stack for o in outcomes if not o.succeeded]
             if failed or skipped:
                 return every, f"{operation} failed for {', '.join(failed) or 'no stack'}" + (f"; {skipped} stack(s) skipped" if skipped else "")
+            unchanged = {o.stack for o in outcomes if o.changed == 0}
+            stacks = [s for s in stacks if s.tenant_id is not None or s.name not in unchanged]
         return every, None
 
     def _offboard(self, journal: _Journal) -> tuple[list[StackOutcome], str | None]:

@@ -16,6 +16,7 @@ from platformctl.engine.plan import Planner, PlanSettings
 from tests.registry.support import valid_document, write_yaml
 from ubertruck import PROJECT_ROOT
 from ubertruck.defaults import load_defaults
+from ubertruck.errors import UserError
 from ubertruck.registry import load_registry
 from ubertruck.stacks import StackRef, tenant_stack_name
 
@@ -138,3 +139,18 @@ def test_kept_packs_judge_each_plan_by_its_own_registry(tmp_path: Path) -> None:
         plan_module._close_kept_sessions()
     assert any(v["policy"] == "exemptions-current" and v["level"] == "mandatory" for v in expired.violations)
     assert not any(v["policy"] == "exemptions-current" for v in current.violations)
+
+
+def test_a_stack_that_cannot_be_planned_in_a_kept_worker_is_refused_and_the_pool_serves_on(tmp_path: Path) -> None:
+    registry = _registry(tmp_path)
+    northwind = _add_tenant(registry, "northwind", _served_region(registry))
+    good = (registry / "northwind.yaml").read_text()
+    tenants = load_registry([registry]).tenants
+    # The planner was handed checked tenants; the program reads the file again, and fails on it.
+    (registry / "northwind.yaml").write_text("id: northwind\ntier: [not, a, tier]\n")
+    settings = PlanSettings(defaults=DEFAULTS, registry_dir=registry, workers=2, use_cache=False, keep_warm=True)
+    with pytest.raises(UserError, match="northwind"):
+        Planner(settings, tenants).plan([northwind])
+    (registry / "northwind.yaml").write_text(good)
+    (planned,) = Planner(settings, tenants).plan([northwind])
+    assert planned.outputs and 2 in plan_module._KEPT_POOLS

@@ -49,7 +49,8 @@ def test_the_event_stream_follows_a_running_job_and_ends_with_it(rig: Rig) -> No
     assert kinds[:3] == ["status", "gate", "operation"] and "output" in kinds and "stack" in kinds
     assert events[-1][1:] == ("status", {"status": "succeeded", "error": None})
     outputs = [(data["stack"], data["lines"]) for _, kind, data in events if kind == "output"]
-    assert outputs[0] == ("zeta-dev", ["zeta-dev attempt 1 line 0", "zeta-dev attempt 1 line 1"])
+    # The environment's shared stack runs first in a provisioning job, then the tenant's.
+    assert outputs[:2] == [(stack, [f"{stack} attempt 1 line 0", f"{stack} attempt 1 line 1"]) for stack in ("dev", "zeta-dev")]
     logged = rig.client.get(f"/jobs/{job_id}", headers=rig.auth("read")).json()["log"]
     assert [(str(e["seq"]), e["kind"], e["data"]) for e in logged] == events
 

@@ -55,7 +55,10 @@ def test_the_jobs_run_and_the_tenant_shows_its_stacks_last_results(rig: Rig) -> 
     listed = rig.client.get("/tenants", headers=rig.auth("read")).json()["tenants"]
     assert [t["id"] for t in listed] == ["acme", "globex", "initech", "zeta"]
     job = rig.client.get(f"/jobs/{job_ids[0]}", headers=rig.auth("read")).json()
-    assert job["status"] == "succeeded" and [(s["operation"], s["status"]) for s in job["stacks"]] == [("preview", "succeeded"), ("up", "succeeded")]
+    # The environment's shared stack with the tenant's: its preview shows the change (the stand-in's), so it is upped first.
+    assert job["status"] == "succeeded" and [(s["stack"], s["operation"], s["status"]) for s in job["stacks"]] == [
+        ("dev", "preview", "succeeded"), ("zeta-dev", "preview", "succeeded"), ("dev", "up", "succeeded"), ("zeta-dev", "up", "succeeded"),
+    ]
     assert [e["kind"] for e in job["log"]][:3] == ["status", "gate", "operation"] and job["log"][-1]["data"]["status"] == "succeeded"
 
 

@@ -24,8 +24,9 @@ def test_a_restart_mid_queue_loses_nothing(tmp_path: Path) -> None:
         assert after.queue.queued_job_ids() == set(queued)
         assert sorted(after.drain()) == sorted(queued)
         assert {after.jobs.get(job_id).status for job_id in queued} == {JobStatus.SUCCEEDED}
+        # Each job previews and ups its tenant's stack and its environment's shared stack.
         assert sorted(c.stack for c in after.operations.calls) == sorted(
-            f"{t}-{e}" for t in ("zeta", "eta") for e in ("dev", "prod") for _ in ("preview", "up")
+            stack for t in ("zeta", "eta") for e in ("dev", "prod") for stack in (e, f"{t}-{e}") for _ in ("preview", "up")
         )
 
 

@@ -4,14 +4,16 @@ outcome and engine line in the job store and the audit trail; cancellation; fail
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from platformctl.apply.operations import Failure
+from platformctl.apply.operations import Failure, OutputSink, StackOutcome
 from platformctl.service.jobs import JobKind, JobStatus
 from platformctl.service.runner import TransientJobFailure
+from ubertruck.stacks import StackRef
 
 from .app_support import Rig, running_rig
 
@@ -31,25 +33,43 @@ def _audit(rig: Rig, job_id: str) -> list[tuple[str, str]]:
     return [(r["action"], r["outcome"]) for r in records if r.get("job_id") == job_id]
 
 
-def test_a_provisioning_job_gates_previews_then_ups_its_stacks(rig: Rig) -> None:
+def test_a_provisioning_job_gates_previews_then_ups_its_stacks_with_the_shared_stack(rig: Rig) -> None:
     job_id = _job(rig)
     assert rig.runner.run(job_id) == JobStatus.SUCCEEDED
-    assert rig.gate.calls == [["globex-dev"]]
+    # The environment's shared stack is gated with the tenant's (the API's gate only read its outputs).
+    assert rig.gate.calls == [["dev", "globex-dev"]]
     job = rig.jobs.get(job_id)
     assert (job.status, job.attempts, job.error) == (JobStatus.SUCCEEDED, 1, None)
-    assert [(s.stack, s.operation, s.status) for s in job.stacks] == [("globex-dev", "preview", "succeeded"), ("globex-dev", "up", "succeeded")]
+    # The stand-in's preview shows changes for both: both are upped, the shared stack first.
+    assert [(s.stack, s.operation, s.status) for s in job.stacks] == [
+        ("dev", "preview", "succeeded"), ("globex-dev", "preview", "succeeded"), ("dev", "up", "succeeded"), ("globex-dev", "up", "succeeded"),
+    ]
     kinds = [kind for _, kind, _ in rig.jobs.events(job_id)]
     assert kinds[:3] == ["status", "gate", "operation"] and kinds[-1] == "status"
-    assert kinds.count("stack") == 2
-    # The engine's lines, batched per run: preview's two lines, then up's.
+    assert kinds.count("stack") == 4
+    # The engine's lines, batched per run: the previews' two lines each, then the ups'.
     assert [d["lines"] for _, k, d in rig.jobs.events(job_id) if k == "output"] == [
-        ["globex-dev attempt 1 line 0", "globex-dev attempt 1 line 1"], ["globex-dev attempt 2 line 0", "globex-dev attempt 2 line 1"],
+        [f"{stack} attempt {attempt} line {i}" for i in range(2)] for attempt in (1, 2) for stack in ("dev", "globex-dev")
     ]
     assert _audit(rig, job_id) == [
-        ("job.started", "running"), ("job.stack.preview", "succeeded"), ("job.stack.up", "succeeded"), ("job.finished", "succeeded"),
+        ("job.started", "running"), ("job.stack.preview", "succeeded"), ("job.stack.preview", "succeeded"),
+        ("job.stack.up", "succeeded"), ("job.stack.up", "succeeded"), ("job.finished", "succeeded"),
     ]
     # The rollout wrote its logs and report where the service keeps them, per job.
     assert list((rig.settings.path(rig.settings.section.runs_dir) / job_id).glob("up-*/report.json"))
+
+
+def test_a_shared_stack_whose_preview_shows_no_change_is_not_upped(rig: Rig) -> None:
+    scripted = rig.operations.run
+
+    def shared_unchanged(operation: str, stack: StackRef, on_output: OutputSink) -> StackOutcome:
+        outcome = scripted(operation, stack, on_output)
+        return replace(outcome, changes={"same": 5}) if stack.tenant_id is None else outcome
+
+    rig.operations.run = shared_unchanged  # type: ignore[method-assign]
+    job_id = _job(rig)
+    assert rig.runner.run(job_id) == JobStatus.SUCCEEDED
+    assert [(s.stack, s.operation) for s in rig.jobs.get(job_id).stacks] == [("dev", "preview"), ("globex-dev", "preview"), ("globex-dev", "up")]
 
 
 def test_a_gate_refusal_fails_the_job_before_the_engine(rig: Rig) -> None:
@@ -66,9 +86,9 @@ def test_a_failed_preview_stops_before_up_and_is_not_retried_when_it_is_not_tran
     rig.operations.script = {"globex-dev": [Failure.POLICY]}
     job_id = _job(rig)
     assert rig.runner.run(job_id, retries_left=3) == JobStatus.FAILED
-    assert [c.stack for c in rig.operations.calls] == ["globex-dev"]
+    assert [c.stack for c in rig.operations.calls] == ["dev", "globex-dev"]
     job = rig.jobs.get(job_id)
-    assert job.error == "preview failed for globex-dev" and [s.status for s in job.stacks] == ["failed:policy"]
+    assert job.error == "preview failed for globex-dev" and [s.status for s in job.stacks] == ["succeeded", "failed:policy"]
 
 
 def test_a_transient_failure_asks_for_a_retry_while_retries_remain(rig: Rig) -> None:
@@ -88,7 +108,7 @@ def test_a_transient_failure_with_no_retry_left_fails_the_job(rig: Rig) -> None:
     rig.operations.script = {"globex-dev": [Failure.TRANSIENT] * 3}
     job_id = _job(rig)
     assert rig.runner.run(job_id, retries_left=0) == JobStatus.FAILED
-    assert rig.jobs.get(job_id).stacks[0].status == "failed:transient"
+    assert {s.stack: s.status for s in rig.jobs.get(job_id).stacks}["globex-dev"] == "failed:transient"
 
 
 def test_a_job_whose_tenant_file_is_gone_is_cancelled(rig: Rig) -> None:
@@ -139,4 +159,5 @@ def test_engine_lines_reach_the_log_in_batches_of_the_configured_size(tmp_path: 
         job_id = _job(rig)
         rig.runner.run(job_id)
         batches = [d["lines"] for _, k, d in rig.jobs.events(job_id) if k == "output"]
-    assert batches[:3] == [["line 0", "line 1"], ["line 2", "line 3"], ["line 4"]] and len(batches) == 6
+    # Four runs (the shared stack's and the tenant's preview and up), three batches each.
+    assert batches[:3] == [["line 0", "line 1"], ["line 2", "line 3"], ["line 4"]] and len(batches) == 12
