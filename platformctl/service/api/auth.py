@@ -32,22 +32,31 @@ def presented_token(header: str | None) -> str | None:
     return header
 
 
+def authorise(request: Request, scope: Scope) -> TokenRecord:
+    """The caller's token record, which must allow ``scope``; 401 or 403 otherwise.
+
+    It reads the token from the database (every request: a revoked token is refused on the next
+    one), so it runs off the event loop: in :func:`require`'s hand-off to the thread pool, or in a
+    route's own hand-off when the route runs its work there in one (a tenant read)."""
+    note = AuditNote.of(request)
+    try:
+        record = services(request).tokens.verify(presented_token(request.headers.get("authorization")))
+    except TokenRejected as exc:
+        note.token_id, note.reason = exc.token_id, f"token {exc.reason}"
+        log.warning("401 %s %s: token %s (token id %s)", request.method, request.url.path, exc.reason, exc.token_id or "-")
+        raise HTTPException(401, f"unauthorised: token {exc.reason}", headers={"WWW-Authenticate": "Bearer"}) from None
+    note.token_id = record.token_id
+    if not record.allows(scope):
+        note.reason = f"scope {scope.value} missing"
+        log.warning("403 %s %s: token %s lacks scope %s", request.method, request.url.path, record.token_id, scope.value)
+        raise HTTPException(403, f"forbidden: this token lacks the '{scope.value}' scope")
+    return record
+
+
 def require(scope: Scope) -> Callable[..., Coroutine[Any, Any, TokenRecord]]:
     """A dependency: the caller's token record, which must allow ``scope``."""
 
     async def dependency(request: Request, _scheme: object = Depends(BEARER)) -> TokenRecord:
-        note = AuditNote.of(request)
-        try:
-            record = await run_in_threadpool(services(request).tokens.verify, presented_token(request.headers.get("authorization")))
-        except TokenRejected as exc:
-            note.token_id, note.reason = exc.token_id, f"token {exc.reason}"
-            log.warning("401 %s %s: token %s (token id %s)", request.method, request.url.path, exc.reason, exc.token_id or "-")
-            raise HTTPException(401, f"unauthorised: token {exc.reason}", headers={"WWW-Authenticate": "Bearer"}) from None
-        note.token_id = record.token_id
-        if not record.allows(scope):
-            note.reason = f"scope {scope.value} missing"
-            log.warning("403 %s %s: token %s lacks scope %s", request.method, request.url.path, record.token_id, scope.value)
-            raise HTTPException(403, f"forbidden: this token lacks the '{scope.value}' scope")
-        return record
+        return await run_in_threadpool(authorise, request, scope)
 
     return dependency
