@@ -65,6 +65,8 @@ TYPES: dict[str, TypeFacts] = {
     "aws:cloudwatch/logGroup:LogGroup": _facts(prefix="namePrefix"),
     "aws:cloudwatch/metricAlarm:MetricAlarm": _facts(),
     "aws:cloudwatch/eventRule:EventRule": _facts(prefix="namePrefix"),
+    # A target lives on its rule (and bus); AWS names it by targetId, which it cannot rename.
+    "aws:cloudwatch/eventTarget:EventTarget": _facts(None, False, replaces=("rule", "eventBusName", "targetId")),
     # Build and deploy
     "aws:codebuild/project:Project": _facts(),
     "aws:codepipeline/pipeline:Pipeline": _facts(),
