@@ -47,6 +47,9 @@ class AuditNote:
     change: Mapping[str, Any] | None = None
     reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The record is written already (by a route, before its answer went out): the middleware
+    #: writes no second one.
+    recorded: bool = False
 
     @classmethod
     def of(cls, request: Request) -> AuditNote:

@@ -95,13 +95,19 @@ class AuditRequests:
             await self.app(scope, receive, capture)
         finally:
             note: AuditNote = state.get("audit") or AuditNote()
-            try:
-                await run_in_threadpool(self._record, scope, status, note)
-            except OSError as exc:  # the response is out; a failed audit write is logged loudly
-                log.error("audit write failed for %s %s: %s", scope["method"], scope["path"], exc)
+            if not note.recorded:
+                await run_in_threadpool(record, self.audit, scope, status, note)
 
-    def _record(self, scope: Scope, status: int, note: AuditNote) -> None:
-        self.audit.request(
+
+def record(audit: ServiceAudit, scope: Scope, status: int, note: AuditNote) -> None:
+    """Append the request's audit record (fsynced) and mark it written. Called by the middleware
+    once the response is out, or by a route from the thread it runs in, before its answer goes
+    out (``recorded``: a tenant read, which so needs no hand-off of its own for the record)."""
+    note.recorded = True
+    try:
+        audit.request(
             token_id=note.token_id, method=scope["method"], path=scope["path"], tenant=note.tenant, status=status,
             change=note.change, reason=note.reason,
         )
+    except OSError as exc:  # a failed audit write is logged loudly; the answer is not held back for it
+        log.error("audit write failed for %s %s: %s", scope["method"], scope["path"], exc)

@@ -34,6 +34,7 @@ from ..tokens import Scope, TokenRecord
 from .auth import BEARER, authorise, require
 from .context import AuditNote, Services, services
 from .entries import check_entry, entry_text, merge_patch, problems
+from .middleware import record
 from .models import (
     Accepted, ErrorBody, GateRefusal, JobSummary, StackResultModel, TenantBusyBody, TenantDetail, TenantList, TenantStack,
     TenantSummary, ValidationErrorBody,
@@ -249,9 +250,22 @@ def list_tenants(request: Request, _token: TokenRecord = Depends(require(Scope.R
 @router.get("/tenants/{tenant_id}", response_model=TenantDetail, responses={**AUTH_ERRORS, **NOT_FOUND, **UNREADABLE},
             summary="A tenant, its stacks and their last results", dependencies=[Depends(BEARER)])
 async def get_tenant(tenant_id: str, request: Request) -> Response:
-    """The token check and the read in one hand-off to the thread pool (each hand-off is a thread
-    to wake, which a busy machine delays); ``BEARER`` above documents the scheme as ``require`` does."""
-    return await run_in_threadpool(_tenant_detail, request, tenant_id)
+    """The token check, the read and the audit record in one hand-off to the thread pool (each
+    hand-off is a thread to wake, which a busy machine delays), the record written before the
+    answer goes out; ``BEARER`` above documents the scheme as ``require`` does."""
+    return await run_in_threadpool(_audited_read, request, tenant_id)
+
+
+def _audited_read(request: Request, tenant_id: str) -> Response:
+    audit = services(request).audit
+    try:
+        response = _tenant_detail(request, tenant_id)
+    except HTTPException as exc:
+        record(audit, request.scope, exc.status_code, AuditNote.of(request))
+        raise
+    # Any other error is a 5xx the exception handlers shape: the middleware records it.
+    record(audit, request.scope, response.status_code, AuditNote.of(request))
+    return response
 
 
 def _tenant_detail(request: Request, tenant_id: str) -> Response:
