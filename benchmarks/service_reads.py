@@ -10,7 +10,7 @@ busy for 30 s and records every request's latency.
 * **Tenant read**: ``GET /tenants/{id}`` with a read token: the token read from the database on
   every request, the registry file (checked once, then cached by inode and mtime), the tenant's
   jobs and their stack results from the database (two queries), the audit record appended
-  (fsynced) for every request.
+  (fsynced) for every request before its answer is sent.
 
 Run: ``PYTHONPATH=. .venv/bin/python benchmarks/service_reads.py [--seconds 30] [--workers N] [--write]``.
 """
@@ -153,9 +153,9 @@ def section(base: dict[str, float], read: dict[str, float], appends: float, seco
         "average below); the baseline is the rate the server reaches with no work per request. The audit trail is not "
         f"what limits the reads: appended (and fsynced) by {connections} threads alone in the same run it takes "
         f"{appends:,.0f} records/s, {appends / read['rps']:.0f}x the reads served. A read is the server's own work: "
-        f"{workers * MS / read['rps']:.1f} ms of one of its {workers} process(es) per read at this rate (the token read, "
-        "the tenant's jobs and their results in two queries on a pooled connection, the model dumped once, three "
-        "hand-offs to the thread pool: token, route, audit).",
+        f"{workers * MS / read['rps']:.1f} ms of one of its {workers} process(es) per read at this rate: the token read, "
+        "the tenant's jobs and their results in two queries on a pooled connection, the model dumped once and the "
+        "audit record appended and fsynced before the answer goes out, all in one hand-off to the thread pool.",
         "",
         machine_line(),
     ])
