@@ -173,3 +173,57 @@ _values = st.recursive(_leaves, lambda inner: st.lists(inner, max_size=4) | st.d
 @given(st.dictionaries(st.text(max_size=8), _values, max_size=5))
 def test_plain_gives_back_exactly_what_the_proxy_wraps_unknowns_included(document: dict) -> None:
     assert plain(unknown_checking_proxy(document)) == document
+
+
+def test_outputs_are_settled_in_passes_including_those_created_meanwhile() -> None:
+    import asyncio
+    import threading
+
+    from policies.sdk_compat import _settle_outputs
+
+    finished: list[str] = []
+    outputs: set[asyncio.Task[None]] = set()
+    lock = threading.Lock()
+
+    async def later(name: str) -> None:
+        await asyncio.sleep(0)
+        finished.append(name)
+
+    async def spawning() -> None:
+        await asyncio.sleep(0)
+        with lock:  # an output that creates another while the first pass waits, as applies do
+            outputs.add(asyncio.ensure_future(later("second pass")))
+        finished.append("first pass")
+
+    async def main() -> None:
+        outputs.add(asyncio.ensure_future(spawning()))
+        await _settle_outputs(outputs, lock)
+
+    asyncio.run(main())
+    assert sorted(finished) == ["first pass", "second pass"] and outputs == set()
+
+
+def test_a_failed_output_is_raised_by_the_settling_pass() -> None:
+    import asyncio
+    import threading
+
+    from policies.sdk_compat import _settle_outputs
+
+    async def fails() -> None:
+        raise ValueError("registration failed")
+
+    async def never() -> None:
+        await asyncio.Event().wait()
+
+    async def main() -> None:
+        outputs = {asyncio.ensure_future(fails()), asyncio.ensure_future(never())}
+        try:
+            await _settle_outputs(outputs, threading.Lock())
+        finally:
+            # The pass stopped at the failure: the output still waiting is put back, not lost.
+            assert len(outputs) == 1
+            for task in outputs:
+                task.cancel()
+
+    with pytest.raises(ValueError, match="registration failed"):
+        asyncio.run(main())
