@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Two cores on the build machines; pytest-xdist spreads the suite over them.
 TEST_WORKERS ?= auto
 
-.PHONY: venv plan test lint validate scan bench clean engine package
+.PHONY: venv plan test lint validate scan bench clean engine package test-services
 
 venv: $(STAMP)
 
@@ -47,8 +47,12 @@ package: venv
 	$(BIN)/platformctl package
 
 ## The test suite (mock runtime, Analyzer protocol, moto).
-test: venv
+test: venv engine test-services
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+## Debian's postgresql and redis-server, which the provisioning service's tests start on loopback.
+test-services:
+	bash scripts/test-services.sh
 
 ## Linters: ruff over the repository, mypy over the domain core, the components and platformctl (pyproject.toml).
 lint: venv
