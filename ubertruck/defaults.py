@@ -108,6 +108,7 @@ class ServiceSection(_Strict):
     server_host: str
     server_port: int = Field(ge=1, le=65535)
     server_workers: int = Field(ge=1)
+    server_read_threads: int = Field(ge=1)
     max_body_bytes: int = Field(ge=1024)
     events_poll_seconds: float = Field(gt=0)
     events_output_batch_lines: int = Field(ge=1)

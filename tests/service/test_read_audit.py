@@ -1,15 +1,24 @@
 """A tenant read writes its audit record in the thread it runs in, before its answer goes out:
-exactly one record per request, whatever the answer (200, 401, 403, 404)."""
+exactly one record per request, whatever the answer (200, 401, 403, 404). A server process runs
+at most ``service.server_read_threads`` of them at once."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import httpx
 import pytest
 
 from tests.service.app_support import Rig, build_rig
+
+
+#: How long the stand-in read holds its thread (nothing is measured against it).
+READ_PAUSE_SECONDS = 0.2
 
 
 @pytest.fixture
@@ -50,3 +59,30 @@ def test_a_read_is_recorded_once_and_before_its_answer_is_sent(rig: Rig, path: s
     assert (record["path"], record["status"]) == (path, status)
     assert (record["token_id"] is None) == (scope is None), "the token's id, when a token came"
     assert len(list(rig.audit.entries())) == before + 1, "and no second record after it"
+
+
+def test_a_server_process_runs_at_most_server_read_threads_tenant_reads_at_once(tmp_path: Path) -> None:
+    rig = build_rig(tmp_path, server_read_threads=2)
+    running, most = [0], [0]
+    lock = threading.Lock()
+    store = rig.app.state.services.jobs
+    read = store.for_tenant
+
+    def slow_read(tenant: str) -> Any:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(READ_PAUSE_SECONDS)  # long enough for the other requests to have arrived
+        with lock:
+            running[0] -= 1
+        return read(tenant)
+
+    async def six() -> list[int]:
+        transport = httpx.ASGITransport(app=rig.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(*(client.get("/tenants/acme", headers=rig.auth("read")) for _ in range(6)))
+        return [a.status_code for a in answers]
+
+    with mock.patch.object(store, "for_tenant", slow_read):
+        assert asyncio.run(six()) == [200] * 6
+    assert most[0] == 2

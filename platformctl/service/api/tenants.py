@@ -16,8 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ubertruck.atomic import write_text_atomic
@@ -253,7 +255,21 @@ async def get_tenant(tenant_id: str, request: Request) -> Response:
     """The token check, the read and the audit record in one hand-off to the thread pool (each
     hand-off is a thread to wake, which a busy machine delays), the record written before the
     answer goes out; ``BEARER`` above documents the scheme as ``require`` does."""
-    return await run_in_threadpool(_audited_read, request, tenant_id)
+    return await anyio.to_thread.run_sync(_audited_read, request, tenant_id, limiter=_readers(services(request)))
+
+
+#: The limiter of tenant reads (``service.server_read_threads``), one per event loop as anyio's
+#: own default thread limiter is.
+_READERS: RunVar[CapacityLimiter] = RunVar("tenant_readers")
+
+
+def _readers(svc: Services) -> CapacityLimiter:
+    try:
+        return _READERS.get()
+    except LookupError:
+        limiter = CapacityLimiter(svc.settings.section.server_read_threads)
+        _READERS.set(limiter)
+        return limiter
 
 
 def _audited_read(request: Request, tenant_id: str) -> Response:
