@@ -132,7 +132,8 @@ def _prepare(root: Path) -> tuple[Path, Path, str, str]:
     return registry, state, token, "acme"
 
 
-def section(base: dict[str, float], read: dict[str, float], appends: float, seconds: float, connections: int, workers: int) -> str:
+def section(base: dict[str, float], read: dict[str, float], appends: float, seconds: float, connections: int, workers: int,
+            started_load: tuple[float, float, float]) -> str:
     def row(label: str, m: dict[str, float]) -> str:
         return f"| {label} | {m['requests']:,.0f} | {m['errors']:.0f} | {m['rps']:,.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms |"
 
@@ -157,6 +158,7 @@ def section(base: dict[str, float], read: dict[str, float], appends: float, seco
         "the tenant's jobs and their results in two queries on a pooled connection, the model dumped once and the "
         "audit record appended and fsynced before the answer goes out, all in one hand-off to the thread pool.",
         "",
+        f"Load average when the run started: {' / '.join(f'{v:.2f}' for v in started_load)}; when it ended, below.",
         machine_line(),
     ])
 
@@ -172,6 +174,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=load_defaults().service.server_workers, help="server processes")
     parser.add_argument("--write", action="store_true", help=f"update the '{SECTION}' section of benchmarks/README.md")
     args = parser.parse_args()
+    started_load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-reads-") as scratch:
         root = Path(scratch)
         registry, state, token, tenant = _prepare(root)
@@ -203,7 +206,7 @@ def main() -> None:
             server.terminate()
             server.wait()
             log.close()
-    text = section(base, read, appends, args.seconds, args.connections, args.workers)
+    text = section(base, read, appends, args.seconds, args.connections, args.workers, started_load)
     print(text)
     if args.write:
         from benchmarks.readme import write_section
