@@ -114,7 +114,8 @@ class ProviderClient:
             raise ProviderError(f"the payment provider refused the request (HTTP {exc.code})") from None
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             raise _Retryable(type(exc).__name__) from None
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: an answer nested deeper than json.loads recurses is no answer we use.
             raise ProviderAnswerUnreadable("the payment provider's answer is not JSON") from None
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
             raise ProviderAnswerUnreadable("the payment provider's answer has no id")
