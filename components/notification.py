@@ -10,8 +10,10 @@ config; templates and channels are business config the function reads at run tim
 
 Recipients come from the tenant's own records: the consumer may read one user of the tenant's
 pool (``cognito-idp:AdminGetUser``) and one booking (``dynamodb:GetItem`` on the bookings table),
-and it claims each (event, channel) send in the shared idempotency table, so a redelivered event
-is not sent twice. Nothing else of either is granted.
+and it claims each (event, channel) send in the shared idempotency table, so an event is sent at
+most once per channel: a conditional ``PutItem`` writes the claim (and returns the one already
+there), ``UpdateItem`` marks it sent, ``DeleteItem`` releases it when the channel refused the
+message (``SEND_CLAIM_ACTIONS``). Nothing else of any of them is granted.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import pulumi_aws as aws
 from ubertruck.contracts import common_schema, notification_schema
 from ubertruck.errors import UserError
 
-from .business import ServiceAccess, audit_writer, idempotency_store, service_parts
+from .business import ServiceAccess, audit_writer, service_parts
 from .context import TenantContext, child
 from .function import ServiceFunction
 from .iam import Grant
@@ -40,6 +42,9 @@ SES_SEND_ACTIONS = ("ses:SendEmail", "ses:SendRawEmail")
 #: Recipient look-ups: one user of the tenant's pool, one booking's details item.
 DIRECTORY_READ_ACTIONS = ("cognito-idp:AdminGetUser",)
 BOOKING_READ_ACTIONS = ("dynamodb:GetItem",)
+#: The send claims in the idempotency table: claim (reading the claim already there in the same
+#: call), mark sent, release (``functions/notification/sent_records.py``).
+SEND_CLAIM_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 #: Lambda's own rule for SQS sources: above this batch size a batching window is required.
 UNWINDOWED_BATCH_LIMIT = 10  # antipattern: ignore[UT005] reason: fixed by AWS Lambda for SQS event sources, not a setting
 
@@ -124,7 +129,7 @@ class NotificationService(pulumi.ComponentResource):
                 consume_grant(self.queue.queue),
                 *publish_grants(ctx, self.outbound_topic),
                 audit_writer(stores),
-                idempotency_store(stores),
+                Grant(SEND_CLAIM_ACTIONS, [stores.idempotency.arn]),
                 *recipient_grants(args),
                 *ses_grants(ctx),
             ),

@@ -6,7 +6,8 @@ addresses) to the outbound topic, whose subscribers (SMS, push, e-mail fan-out) 
 recipient's e-mail address (``notification.recipients``; never an address from the event). A
 channel that cannot apply (no sender configured, no e-mail address) is skipped and named in the
 result: that is config or data, not a failure to retry. Each send that applies runs at most once
-per event and channel (``notification.sent_records``); one already sent is named ``repeated``.
+per event and channel (``notification.sent_records``); one already sent is named ``repeated``,
+and one a crashed delivery may or may not have sent (so it is not sent again) ``unknown``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from .config_schema import SES_CHANNEL, SNS_CHANNEL, NotificationConfig
 from .models import EventEnvelope
 from .recipients import USER_FIELD, Recipient
 from .rendering import RenderedMessage
-from .sent_records import SentRecords
+from .sent_records import SENT_NOW, UNKNOWN, SentRecords
 
 
 @dataclass
 class DeliveryResult:
     """The channels a message went out on now, those it had gone out on before (a redelivery),
-    and those skipped because they do not apply."""
+    those an earlier delivery ended on mid-send (it may or may not have gone out), and those
+    skipped because they do not apply."""
 
     sent: list[str] = field(default_factory=list)
     repeated: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -60,7 +63,7 @@ class Outbox:
             if not self._applies(channel, delivery, config):
                 result.skipped.append(channel)
                 continue
-            sent_now = self._records.send_once(
+            outcome = self._records.send_once(
                 functools.partial(senders[channel], delivery, config),
                 event_id=delivery.event.event_id,
                 channel=channel,
@@ -68,7 +71,7 @@ class Outbox:
                 retention_seconds=config.business.sent_record_retention_seconds,
                 lambda_context=delivery.lambda_context,
             )
-            (result.sent if sent_now else result.repeated).append(channel)
+            (result.sent if outcome == SENT_NOW else result.unknown if outcome == UNKNOWN else result.repeated).append(channel)
 
     @staticmethod
     def _applies(channel: str, delivery: Delivery, config: NotificationConfig) -> bool:

@@ -15,8 +15,12 @@ For each SQS record (Powertools batch, ``ReportBatchItemFailures``):
    ``unresolved``): retrying would not find one;
 5. the message is sent on the template's channels, each guarded by a claim on (event id, channel)
    in the idempotency table (``notification.sent_records``): a channel already sent for this event
-   sends nothing (``NotificationRepeatSuppressed``), and a channel another delivery is still
-   sending fails the record, which SQS delivers again later (``NotificationInProgress``);
+   sends nothing (``NotificationRepeatSuppressed``), a channel another delivery is still
+   sending fails the record, which SQS delivers again later (``NotificationInProgress``), and a
+   channel an earlier delivery crashed or timed out on mid-send sends nothing either: it may or
+   may not have gone out, so it is counted ``NotificationOutcomeUnknown``, logged with the event
+   id and channel, and the record is acknowledged (audit outcome ``unknown``, whatever the other
+   channels did, so the record stands out for inspection);
 6. one audit record is written for the record, whatever its outcome.
 
 A record that fails is reported in ``batchItemFailures``; the others are acknowledged. After
@@ -47,8 +51,9 @@ SENT_METRIC, SKIPPED_METRIC, FAILED_METRIC = "NotificationSent", "NotificationSk
 CHANNEL_SKIPPED_METRIC = "NotificationChannelSkipped"
 UNRESOLVED_METRIC = "NotificationRecipientUnresolved"
 REPEAT_METRIC, IN_PROGRESS_METRIC = "NotificationRepeatSuppressed", "NotificationInProgress"
+UNKNOWN_METRIC = "NotificationOutcomeUnknown"
 # Audit outcomes of the consumer's own (common.audit holds the shared ones).
-SKIPPED, UNRESOLVED, REPEATED, IN_PROGRESS = "skipped", "unresolved", "repeated", "in_progress"
+SKIPPED, UNRESOLVED, REPEATED, IN_PROGRESS, UNKNOWN = "skipped", "unresolved", "repeated", "in_progress", "unknown"
 # Who acts when the consumer sends: the notification service itself, on the queue's behalf.
 QUEUE_CALLER = "sqs.amazonaws.com"
 ACTION_PREFIX = "notification:"
@@ -129,6 +134,8 @@ class NotificationConsumer:
             # Counted even when a later channel fails: what went out, went out.
             self._count(result, envelope)
         self._runtime.obs.count(OPERATION_SUCCESS)
+        if result.unknown:
+            return UNKNOWN
         return SUCCESS if result.sent else REPEATED if result.repeated else SKIPPED
 
     def _count(self, result: DeliveryResult, envelope: EventEnvelope) -> None:
@@ -137,6 +144,10 @@ class NotificationConsumer:
         for channel in result.repeated:
             self._runtime.obs.count(REPEAT_METRIC)
             self._runtime.logger.info("already sent on channel", extra={"channel": channel, "event_id": envelope.event_id})
+        for channel in result.unknown:
+            self._runtime.obs.count(UNKNOWN_METRIC)
+            # Ids only: no address. Someone may need to check whether this one went out.
+            self._runtime.logger.warning("an earlier delivery ended mid-send: not sent again", extra={"channel": channel, "event_id": envelope.event_id})
         for channel in result.skipped:
             self._runtime.obs.count(CHANNEL_SKIPPED_METRIC)
             self._runtime.logger.info("channel not applicable", extra={"channel": channel, "event_id": envelope.event_id})

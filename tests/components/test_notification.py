@@ -141,8 +141,9 @@ def test_role_allows_exactly_its_queue_outbound_topic_audit_send_records_and_rec
             "dynamodb:PutItem": {_table_arn(plan, "audit"), idempotency},
             "dynamodb:UpdateItem": {idempotency},
             "dynamodb:DeleteItem": {idempotency},
-            # The claims, and one booking's contact: read only, nothing else of the bookings table.
-            "dynamodb:GetItem": {idempotency, bookings},
+            # One booking's contact: read only, nothing else of the bookings table. The claims are
+            # never read on their own (the conditional PutItem returns the one already there).
+            "dynamodb:GetItem": {bookings},
             # One user of the tenant's own pool.
             "cognito-idp:AdminGetUser": {plan.arn("cognito-idp", f"userpool/{plan.outputs['user_pool_id']}")},
         },

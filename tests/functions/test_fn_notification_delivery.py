@@ -1,4 +1,5 @@
-"""Each event goes out at most once per channel: redeliveries, failed sends, concurrent deliveries.
+"""Each event goes out at most once per channel: redeliveries, failed sends, concurrent deliveries,
+and deliveries that crashed mid-send.
 
 Through the real handler on moto, with the tenant's idempotency table holding the send claims.
 """
@@ -6,19 +7,25 @@ Through the real handler on moto, with the tenant's idempotency table holding th
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 import boto3
 import pytest
 
+from common import clock
+from common.idempotency import IdempotentCall
 from common.runtime import FunctionRuntime
 
 from .conftest import REGION
 from .fn_notification import SENDER, audit, build, consume, customer, email_destinations, envelope, failed_ids, provisioned, sqs_event
 from .fn_services import subscribe_probe
-from .fn_support import DEFAULTS, Tenant, emitted_metrics, metric_total, scan_all, set_in, tenant_config, write_parameters
+from .fn_support import DEFAULTS, FakeLambdaContext, Tenant, emitted_metrics, metric_total, scan_all, set_in, tenant_config, write_parameters
 
+
+class Crash(BaseException):
+    """The invocation dies (a timeout, the runtime killed): no handler of the function runs."""
 
 
 def retention_of(tenant: Tenant) -> int:
@@ -141,3 +148,96 @@ def test_send_records_are_per_event_and_channel_and_kept_for_the_configured_rete
     kept = retention_of(tenant)
     for record in records:
         assert before + kept <= record["expiration"] <= after + kept + 1
+
+
+def crash_after_publish(function: FunctionRuntime[Any], event: dict[str, Any]) -> None:
+    """Deliver ``event`` and die right after SNS accepted the message, before its claim is marked sent."""
+
+    def crash(**_: Any) -> None:
+        raise Crash()
+
+    events = function.aws.client("sns").meta.events
+    events.register("after-call.sns.Publish", crash)
+    try:
+        with pytest.raises(Crash):
+            consume(function, sqs_event(event))
+    finally:
+        events.unregister("after-call.sns.Publish", crash)
+
+
+def test_a_delivery_that_crashed_mid_send_is_not_sent_again_but_audited_unknown_counted_and_acknowledged(
+    function: FunctionRuntime[Any],
+    tenant: Tenant,
+    user: str,
+    outbound: Callable[[], list[dict[str, Any]]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verify_sender()
+    emails = email_destinations(function)
+    event = envelope(user, booking_id="bk_10")
+    crash_after_publish(function, event)
+    assert [m["event_id"] for m in outbound()] == [event["event_id"]]  # it did go out
+    [claim] = send_records(tenant)
+    assert claim["status"] == "INPROGRESS"
+    audited_before = {r["request_id"] for r in audit(tenant)}
+    # The crashed invocation has certainly ended: its whole remaining time has passed.
+    ended = clock.utc_now() + timedelta(milliseconds=FakeLambdaContext().remaining_millis + 1)
+    monkeypatch.setattr(clock, "utc_now", lambda: ended)
+    capsys.readouterr()
+    caplog.clear()
+    redelivery, later = sqs_event(event), sqs_event(event)
+    assert consume(function, redelivery) == {"batchItemFailures": []}
+    assert consume(function, later) == {"batchItemFailures": []}  # the claim is kept: the same answer
+    assert outbound() == []  # SNS is not sent a second time
+    assert emails == [["ravi@example.com"]]  # SES had not been tried: it goes out, once
+    outcomes = {r["request_id"]: r["outcome"] for r in audit(tenant) if r["request_id"] not in audited_before}
+    assert outcomes == {redelivery["Records"][0]["messageId"]: "unknown", later["Records"][0]["messageId"]: "unknown"}
+    blobs = emitted_metrics(capsys.readouterr().out)
+    assert sum(metric_total(blob, "NotificationOutcomeUnknown") for blob in blobs) == 2
+    assert sum(metric_total(blob, "NotificationSent") for blob in blobs) == 1
+    unknown = [(r.__dict__["channel"], r.__dict__["event_id"]) for r in caplog.records if r.levelname == "WARNING"]
+    assert unknown == [("sns", event["event_id"])] * 2
+    assert not any("ravi@example.com" in str(r.__dict__) for r in caplog.records)
+    assert {r["status"] for r in send_records(tenant)} == {"INPROGRESS", "COMPLETED"}  # sns unknown, ses sent
+
+
+def test_a_claim_whose_invocation_may_still_run_fails_the_record_and_sends_nothing(
+    function: FunctionRuntime[Any], tenant: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]]
+) -> None:
+    verify_sender()
+    emails = email_destinations(function)
+    event = envelope(user, booking_id="bk_11")
+    crash_after_publish(function, event)
+    outbound()
+    retry = sqs_event(event)
+    assert failed_ids(consume(function, retry)) == [retry["Records"][0]["messageId"]]
+    assert outbound() == []
+    assert emails == []  # SNS comes first and holds the record back
+    [claim] = send_records(tenant)
+    assert claim["status"] == "INPROGRESS"
+    assert [r["outcome"] for r in audit(tenant) if r["request_id"] == retry["Records"][0]["messageId"]] == ["in_progress"]
+
+
+def test_a_send_claimed_by_the_earlier_powertools_consumer_is_not_sent_again(
+    function: FunctionRuntime[Any], tenant: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]]
+) -> None:
+    """Claims written before the conditional writes (Powertools idempotency, same key prefix) are honoured."""
+    verify_sender()
+    emails = email_destinations(function)
+    event = envelope(user, booking_id="bk_12")
+    legacy = IdempotentCall(boto3.client("dynamodb", region_name=REGION), key_prefix="notification.send")
+    for channel in ("sns", "ses"):
+        key = {"event_id": event["event_id"], "channel": channel}
+        legacy.run(
+            lambda _: {"channel": channel, "status": "sent"},
+            table=tenant.resources["notification"]["idempotency_table"],
+            key=key,
+            payload=key,
+            expires_after_seconds=retention_of(tenant),
+            lambda_context=FakeLambdaContext(),
+        )
+    assert consume(function, sqs_event(event)) == {"batchItemFailures": []}
+    assert outbound() == [] and emails == []
+    assert [r["outcome"] for r in audit(tenant)] == ["repeated"]
