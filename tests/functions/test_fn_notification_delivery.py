@@ -241,3 +241,29 @@ def test_a_send_claimed_by_the_earlier_powertools_consumer_is_not_sent_again(
     assert consume(function, sqs_event(event)) == {"batchItemFailures": []}
     assert outbound() == [] and emails == []
     assert [r["outcome"] for r in audit(tenant)] == ["repeated"]
+
+
+def test_a_send_whose_claim_could_not_be_marked_sent_is_not_sent_again(
+    function: FunctionRuntime[Any], tenant: Tenant, user: str, outbound: Callable[[], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message went out but the table refused the completion: the claim stays in progress."""
+    verify_sender()
+    event = envelope(user, booking_id="bk_13")
+
+    def table_down(**_: Any) -> None:
+        raise RuntimeError("the idempotency table is unreachable")
+
+    events = function.aws.client("dynamodb").meta.events
+    events.register("before-call.dynamodb.UpdateItem", table_down)
+    first = sqs_event(event)
+    try:
+        assert failed_ids(consume(function, first)) == [first["Records"][0]["messageId"]]
+    finally:
+        events.unregister("before-call.dynamodb.UpdateItem", table_down)
+    assert len(outbound()) == 1
+    ended = clock.utc_now() + timedelta(milliseconds=FakeLambdaContext().remaining_millis + 1)
+    monkeypatch.setattr(clock, "utc_now", lambda: ended)
+    retry = sqs_event(event)
+    assert consume(function, retry) == {"batchItemFailures": []}
+    assert outbound() == []
+    assert [r["outcome"] for r in audit(tenant) if r["request_id"] == retry["Records"][0]["messageId"]] == ["unknown"]
