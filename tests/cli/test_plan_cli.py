@@ -21,6 +21,10 @@ def _platformctl(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "-m", "platformctl", *args], cwd=cwd, capture_output=True, text=True)
 
 
+#: The tests that read the full plan run on one xdist worker, which plans the registry once for them.
+ONE_PLAN = pytest.mark.xdist_group("plan-json")
+
+
 @pytest.fixture(scope="module")
 def plan_json(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("plan") / "plan.json"
@@ -29,6 +33,7 @@ def plan_json(tmp_path_factory) -> dict:
     return json.loads(out.read_text())
 
 
+@ONE_PLAN
 def test_json_has_the_documented_shape(plan_json):
     assert set(plan_json) == {"stacks", "summary"}
     assert set(plan_json["summary"]) == {"stacks", "resources", "mandatory", "advisory"}
@@ -43,6 +48,7 @@ def test_json_has_the_documented_shape(plan_json):
             assert set(violation) == {"pack", "policy", "level", "urn", "message"}
 
 
+@ONE_PLAN
 def test_every_aws_resource_names_the_account_and_region_it_lands_in(plan_json):
     """Each AWS resource's provider is the stack's pinned provider: the environment's account,
     and the tenant's registry region (tenant stacks) or one of the shared stack's regions."""
@@ -62,6 +68,7 @@ def test_every_aws_resource_names_the_account_and_region_it_lands_in(plan_json):
         assert components and all(r["provider"] is None for r in components)
 
 
+@ONE_PLAN
 def test_every_shipped_stack_is_planned(plan_json):
     registry = load_registry()
     expected = {"dev", "prod"} | {f"{t}-{e}" for t, tenant in registry.tenants.items() for e in tenant.environments}

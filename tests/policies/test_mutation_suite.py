@@ -17,6 +17,9 @@ from .conftest import evaluate, fired
 from .mutations import MUTATIONS, Mutation, inject
 from .stacks import STACK, compliant_run, copy_run
 
+# The modules that read the shipped plans run on one xdist worker, which plans the registry once.
+pytestmark = pytest.mark.xdist_group("shipped-plans")
+
 
 @pytest.fixture(scope="module")
 def planned(shipped_plans: dict[str, StackRun]) -> StackRun:

@@ -25,6 +25,9 @@ from .conftest import evaluate
 from .mutations import with_policy
 from .stacks import compliant_run, copy_run, of_type
 
+# The modules that read the shipped plans run on one xdist worker, which plans the registry once.
+pytestmark = pytest.mark.xdist_group("shipped-plans")
+
 
 def test_packs_describe_every_rule_with_schema_defaults(session: PolicySession) -> None:
     infos = {info.name: info for info in session.infos}

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from platformctl.engine.runner import StackRun, stack_config
 from platformctl.policy.runner import PolicySession
 from ubertruck import PROJECT_ROOT
+
+# The modules that read the shipped plans run on one xdist worker, which plans the registry once.
+pytestmark = pytest.mark.xdist_group("shipped-plans")
 
 
 def test_every_shipped_stack_has_no_mandatory_violation(session: PolicySession, shipped_plans: dict[str, StackRun]) -> None:
