@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from common.routes import NO_OBJECT, AccessRule, ApiRoute, RouteManifest
 
+#: The operation that makes a caller an operator of the tenant's bookings (every booking, and the
+#: tenant-wide list).
+MANAGE_BOOKINGS = "booking:manage"
 #: Who may act on one booking: its customer, the driver assigned to it, and operators.
-VIEW_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True, assigned_driver=True)
+VIEW_BOOKING = AccessRule(object="booking", manage=MANAGE_BOOKINGS, owner=True, assigned_driver=True)
 #: Cancelling is the customer's (or an operator's) decision, never the driver's.
-CHANGE_BOOKING = AccessRule(object="booking", manage="booking:manage", owner=True)
+CHANGE_BOOKING = AccessRule(object="booking", manage=MANAGE_BOOKINGS, owner=True)
 #: Dispatching (assigning a driver) is for operators only.
-DISPATCH_BOOKING = AccessRule(object="booking", manage="booking:manage")
+DISPATCH_BOOKING = AccessRule(object="booking", manage=MANAGE_BOOKINGS)
 
 BOOKING = "views:BookingView"
 

@@ -45,11 +45,11 @@ from .config_schema import BookingConfig
 from .models import AssignDriverRequest, BookingPath, CreateBookingRequest, IdempotencyKey, ListBookingsQuery, QuoteRequest
 from .pricing import Quote, check_limits, quote
 from .repository import BookingRepository, owner_partition, tenant_partition
+from .routes import MANAGE_BOOKINGS
 from .status import BookingStatus, ensure_assignable
 from .views import BookingPageView, QuoteView, booking_view
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-MANAGE_OPERATION = "booking:manage"
 CREATED_EVENT = "booking.created"
 CANCELLED_EVENT = "booking.cancelled"
 ASSIGNED_EVENT = "booking.assigned"
@@ -125,7 +125,7 @@ class BookingService:
         rules = scope.config.business.business_rules
         limit = page_size(query.limit, rules.page_size_max, default=rules.page_size_default)
         if query.scope == TENANT_SCOPE:
-            require(scope.tenant.roles, MANAGE_OPERATION, scope.global_config.security.authorization_policies)
+            require(scope.tenant.roles, MANAGE_BOOKINGS, scope.global_config.security.authorization_policies)
             partition = tenant_partition(scope.tenant.tenant_id)
         else:
             partition = owner_partition(scope.tenant.user_id)

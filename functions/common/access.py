@@ -57,12 +57,6 @@ def may_act(rule: AccessRule, caller: Caller, parties: ObjectParties, policies: 
     return rule.assigned_driver and parties.driver_id is not None and parties.driver_id == caller.user_id
 
 
-def is_operator(scope: RequestScope[Any]) -> bool:
-    """Whether the caller may act on every object of the route's kind in the tenant."""
-    rule = scope.access
-    return rule.manage is not None and is_allowed(scope.tenant.roles, rule.manage, scope.global_config.security.authorization_policies)
-
-
 def check_access(scope: RequestScope[Any], parties: ObjectParties | None, missing: str) -> None:
     """Raise ``NotFound(missing)`` unless the object exists and the caller may act on it.
 
