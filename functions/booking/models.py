@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from common.bounds import IDEMPOTENCY_KEY_PATTERN, QUERY_VALUE_MAX_LENGTH, BoundedId, bounded_float, bounded_id, bounded_list, bounded_text
+from common.bounds import IDEMPOTENCY_KEY_PATTERN, BoundedId, Cursor, PageSizeText, bounded_float, bounded_id, bounded_list, bounded_text
 
 #: The ids this service issues: ``bk_`` and the lower-case base32 of a digest (27 characters today).
 BOOKING_ID_PATTERN = r"^bk_[a-z2-7]+$"
@@ -61,9 +61,6 @@ EMAIL_PATTERN = (
 #: A phone number in E.164: ``+``, a country code that does not start with 0, at most 15 digits.
 PHONE_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 PHONE_MAX_LENGTH = 16
-#: A page size as the query carries it (the range is config, checked by ``common.bounds.page_size``).
-PAGE_SIZE_PATTERN = r"^[0-9]+$"
-PAGE_SIZE_MAX_CHARS = 10
 
 
 def _plain_decimal(value: Decimal) -> Decimal:
@@ -81,7 +78,7 @@ Quantity: Any = Annotated[
 
 def coordinate(bound: float) -> Any:
     """Degrees within ``±bound``, a JSON number only, stored to ``COORDINATE_DECIMALS`` places."""
-    return Annotated[bounded_float(ge=-bound, le=bound), AfterValidator(lambda value: round(value, COORDINATE_DECIMALS))]
+    return bounded_float(ge=-bound, le=bound, places=COORDINATE_DECIMALS)
 
 
 Latitude: Any = coordinate(90)
@@ -89,8 +86,6 @@ Longitude: Any = coordinate(180)
 EmailAddress: Any = bounded_text(EMAIL_MAX_LENGTH, pattern=EMAIL_PATTERN)
 PhoneNumber: Any = bounded_text(PHONE_MAX_LENGTH, pattern=PHONE_PATTERN)
 SurchargeNames: Any = bounded_list(bounded_text(CONFIG_KEY_MAX_LENGTH, min_length=1, pattern=CONFIG_KEY_PATTERN), SURCHARGES_MAX_ITEMS)
-PageSizeText: Any = bounded_text(PAGE_SIZE_MAX_CHARS, min_length=1, pattern=PAGE_SIZE_PATTERN)
-Cursor: Any = bounded_text(QUERY_VALUE_MAX_LENGTH, min_length=1)
 
 
 class _Request(BaseModel):

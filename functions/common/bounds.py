@@ -107,9 +107,16 @@ def _exact_decimal(value: Any) -> Decimal:
         raise PydanticCustomError("decimal_type", "Input should be a finite decimal number") from None
 
 
-def bounded_float(*, ge: float | None = None, le: float | None = None, gt: float | None = None, lt: float | None = None) -> Any:
-    """A finite JSON number within the bounds (booleans and text refused)."""
-    return Annotated[float, BeforeValidator(_json_number), Field(strict=True, ge=ge, le=le, gt=gt, lt=lt), AfterValidator(_finite)]
+def bounded_float(
+    *, ge: float | None = None, le: float | None = None, gt: float | None = None, lt: float | None = None, places: int | None = None
+) -> Any:
+    """A finite JSON number within the bounds (booleans and text refused), rounded to ``places``
+    decimal places when given (so a value like ``1e-300`` is stored as 0, not as a number
+    DynamoDB cannot hold: its smallest magnitude is 1e-130)."""
+    number = Annotated[float, BeforeValidator(_json_number), Field(strict=True, ge=ge, le=le, gt=gt, lt=lt), AfterValidator(_finite)]
+    if places is None:
+        return number
+    return Annotated[number, AfterValidator(lambda value: round(value, places))]
 
 
 def bounded_int(*, ge: int | None = None, le: int | None = None, gt: int | None = None, lt: int | None = None) -> Any:
@@ -130,6 +137,12 @@ def bounded_decimal(*, max_digits: int, decimal_places: int, ge: Decimal | int |
 # --- query values ------------------------------------------------------------------------------
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+#: A page size as a query model carries it: ASCII digits, short; the range is config, checked by
+#: :func:`page_size`.
+PAGE_SIZE_MAX_CHARS = 10
+PageSizeText: Any = bounded_text(PAGE_SIZE_MAX_CHARS, min_length=1, pattern=r"^[0-9]+$")
+#: A list cursor as a query model carries it (``common.pagination`` checks what it holds).
+Cursor: Any = bounded_text(QUERY_VALUE_MAX_LENGTH, min_length=1)
 
 
 def page_size(raw: str | None, maximum: int, field: str = "limit", *, default: int | None = None) -> int:

@@ -20,33 +20,28 @@ the service:
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from common.bounds import QUERY_VALUE_MAX_LENGTH, BoundedId, bounded_float, bounded_text
+from common.bounds import BoundedId, Cursor, PageSizeText, bounded_float
 
 #: Numbers are stored to 7 decimal places: about a centimetre of latitude, far below any GPS error.
 STORED_DECIMALS = 7
 #: No vehicle on land has gone faster (the land speed record is 1,228 km/h): a reading above this
 #: is never a truck's, whatever the tenant's ``max_speed_kmh`` (which must stay below it).
 SPEED_CEILING_KMH = 1300
-#: A page size as the query carries it (the range is config, checked by ``common.bounds.page_size``).
-PAGE_SIZE_PATTERN = r"^[0-9]+$"
-PAGE_SIZE_MAX_CHARS = 10
 
 
 def stored_number(**bounds: float) -> Any:
     """A JSON number within ``bounds`` (never a boolean or text), rounded to ``STORED_DECIMALS``."""
-    return Annotated[bounded_float(**bounds), AfterValidator(lambda value: round(value, STORED_DECIMALS))]
+    return bounded_float(**bounds, places=STORED_DECIMALS)
 
 
 Latitude: Any = stored_number(ge=-90, le=90)
 Longitude: Any = stored_number(ge=-180, le=180)
 Speed: Any = stored_number(ge=0, le=SPEED_CEILING_KMH)
 Heading: Any = stored_number(ge=0, lt=360)
-PageSizeText: Any = bounded_text(PAGE_SIZE_MAX_CHARS, min_length=1, pattern=PAGE_SIZE_PATTERN)
-Cursor: Any = bounded_text(QUERY_VALUE_MAX_LENGTH, min_length=1)
 
 
 class _Request(BaseModel):
